@@ -6,7 +6,7 @@ encoding come from :mod:`xdecimate.sw.xdec_spec`; this module only adds the arit
 The instruction ``xdec.lb rd, rs1, rs2`` (see ``docs/xdecimate.md``)::
 
     k     = xdec.cnt
-    lane  = k mod 4                      # destination byte lane and index field of rs2
+    lane  = (k div P) mod 4              # destination byte lane and index field of rs2
     g     = k div (4·P)                  # group of 4 NZ values (one weight word)
     j     = 4·g + lane                   # NZ ordinal inside the output row
     b     = INDEX_BITS[M]                # 2 for M = 4, 4 for M = 8, 16
@@ -139,7 +139,7 @@ def xdec_access(csr: int, rs1: int, rs2: int) -> XdecAccess:
     """
     cfg = XdecConfig.from_csr(csr)
     k = _CNT.get(csr)
-    lane = k % 4
+    lane = (k // cfg.p) % 4  # streams interleave: A lane 0, B lane 0, A lane 1, ...
     g = k // (4 * cfg.p)
     j = 4 * g + lane
     b = cfg.index_bits

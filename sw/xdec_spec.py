@@ -116,7 +116,8 @@ INSTRUCTIONS: tuple[Encoding, ...] = (
         funct7=0b0000000,
         operands="rd, rs1, rs2",
         reads=("rs1", "rs2", "rd"),
-        semantics="rD[8·l+7:8·l] = Mem8(rs1 + (j div N)·M + idx(rs2, l)); xdec.cnt += 1",
+        semantics=("l = (cnt div P) mod 4; j = 4·(cnt div 4P) + l; "
+                   "rD[8l+7:8l] = Mem8(rs1 + (j div N)·M + rs2[b·l+b-1:b·l]); cnt += 1"),
         cycles=1,
         load_use=1,
     ),
