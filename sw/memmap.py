@@ -38,7 +38,7 @@ MMIO_SIZE = 0x0000_1000
 MMIO_EXIT = MMIO_BASE + 0x0
 #: ``sw ch, MMIO_PUTC``: append the low byte of ``ch`` to the program's stdout.
 MMIO_PUTC = MMIO_BASE + 0x4
-#: ``sw id, MMIO_MARK``: record (id, mcycle, minstret) at retirement of this store -- region markers.
+#: ``sw id, MMIO_MARK``: record (id, mcycle, minstret) when this store retires (region markers).
 MMIO_MARK = MMIO_BASE + 0x8
 
 #: (name, base, size) of every region.

@@ -67,19 +67,26 @@ def requantize(acc: np.ndarray, rq: Requant) -> np.ndarray:
 def choose_requant(acc_max: int, *, target: int = 255, max_shift: int = 24) -> Requant:
     """Parameters mapping accumulator ``acc_max`` (> 0) to about ``target`` without overflow.
 
-    Picks the largest shift ≤ ``max_shift`` for which ``|acc|·mult + rnd`` stays in int32 for
-    every ``|acc| ≤ acc_max`` -- the most precise multiplier that is safe.
+    Among the shifts 0..``max_shift`` whose multiplier keeps ``|acc|·mult + rnd`` in int32 for
+    every ``|acc| ≤ acc_max``, picks the one with the smallest scaling error
+    ``|acc_max·mult/2^shift − target|`` (ties: the larger shift, i.e. the more precise scale).
     """
     if not isinstance(acc_max, (int, np.integer)) or acc_max < 1:
         raise ValueError(f"acc_max must be a positive integer, not {acc_max!r}")
     if not 1 <= target <= 255:
         raise ValueError(f"target must be in 1..255, not {target!r}")
+    best: tuple[float, int, int] | None = None
     for shift in range(max_shift, -1, -1):
         mult = max(1, round(target * (1 << shift) / int(acc_max)))
         rnd = (1 << (shift - 1)) if shift else 0
-        if int(acc_max) * mult + rnd <= _I32[1] and mult < (1 << 31):
-            return Requant(mult=mult, shift=shift)
-    raise ValueError(f"no requantization maps acc_max {acc_max!r} to {target} within int32")
+        if int(acc_max) * mult + rnd > _I32[1] or mult >= (1 << 31):
+            continue
+        err = abs(int(acc_max) * mult / (1 << shift) - target)
+        if best is None or err < best[0]:
+            best = (err, mult, shift)
+    if best is None:
+        raise ValueError(f"no requantization maps acc_max {acc_max!r} to {target} within int32")
+    return Requant(mult=best[1], shift=best[2])
 
 
 def quantize_weights(w: np.ndarray) -> tuple[np.ndarray, float]:

@@ -10,7 +10,7 @@ The instruction ``xdec.lb rd, rs1, rs2`` (see ``docs/xdecimate.md``)::
     g     = k div (4·P)                  # group of 4 NZ values (one weight word)
     j     = 4·g + lane                   # NZ ordinal inside the output row
     b     = INDEX_BITS[M]                # 2 for M = 4, 4 for M = 8, 16
-    idx   = (rs2 >> (b·lane)) mod 2^b
+    idx   = ((rs2 >> (b·lane)) mod 2^b) mod M   # M = 8: the field's top bit is ignored
     addr  = (rs1 + (j div N)·M + idx) mod 2^32
     rd[8·lane+7 : 8·lane] = Mem8[addr]   # other lanes of rd kept
     xdec.cnt = (k + 1) mod 2^16
@@ -143,7 +143,9 @@ def xdec_access(csr: int, rs1: int, rs2: int) -> XdecAccess:
     g = k // (4 * cfg.p)
     j = 4 * g + lane
     b = cfg.index_bits
-    idx = ((rs2 & _MASK32) >> (b * lane)) & ((1 << b) - 1)
+    # The field is b bits; `mod M` only matters for M = 8 (4-bit fields, top bit reserved): it
+    # keeps every address inside the block for *any* rs2, so the address bound needs no trust.
+    idx = (((rs2 & _MASK32) >> (b * lane)) & ((1 << b) - 1)) & (cfg.m - 1)
     offset = (j // cfg.n) * cfg.m + idx
     return XdecAccess(lane=lane, idx=idx, j=j, offset=offset, addr=(rs1 + offset) & _MASK32)
 

@@ -2,9 +2,9 @@
 
 Every xDecimate fact -- instruction encoding, operand use, CSR address and field layout, legal field
 values, reset value, timing -- lives in the tables of this module.  The executable reference
-(:mod:`xdecimate.sw.xdec_ref`), the RTL decoder and CSR (``xdecimate.hw``), the ISS, the C intrinsics
-header and ``docs/xdecimate.md`` all derive from here; ``tests/test_xdec_spec.py`` checks that the
-docs quote these tables verbatim.
+(:mod:`xdecimate.sw.xdec_ref`), the RTL decoder and CSR (``xdecimate.hw``), the ISS, the C
+intrinsics header and ``docs/xdecimate.md`` all derive from here; ``tests/test_xdec_spec.py``
+checks that the docs quote these tables verbatim.
 
 This module is plain Python (no numpy, no Amaranth) so that anything may import it.
 """
@@ -23,10 +23,10 @@ __all__ = [
     "INDEX_BITS",
     "INSTRUCTIONS",
     "PATTERNS",
+    "R_TYPE",
     "XLEN",
     "CsrField",
     "Encoding",
-    "R_TYPE",
     "csr_markdown_table",
     "encoding_markdown_table",
     "field",
@@ -117,7 +117,7 @@ INSTRUCTIONS: tuple[Encoding, ...] = (
         operands="rd, rs1, rs2",
         reads=("rs1", "rs2", "rd"),
         semantics=("l = (cnt div P) mod 4; j = 4·(cnt div 4P) + l; "
-                   "rD[8l+7:8l] = Mem8(rs1 + (j div N)·M + rs2[b·l+b-1:b·l]); cnt += 1"),
+                   "rD[8l+7:8l] = Mem8(rs1 + (j div N)·M + (rs2[b·l+b-1:b·l] mod M)); cnt += 1"),
         cycles=1,
         load_use=1,
     ),
@@ -248,9 +248,8 @@ def encoding_markdown_table() -> str:
 def semantics_markdown_table() -> str:
     """Semantics and timing table of every instruction."""
     rows = ["| Mnemonic | Reads | Semantics | Cycles | Load-use stall |", "|---|---|---|---|---|"]
-    for e in INSTRUCTIONS:
-        rows.append(f"| `{e.mnemonic} {e.operands}` | {', '.join(e.reads)} | {e.semantics} "
-                    f"| {e.cycles} | {e.load_use} |")
+    rows += [f"| `{e.mnemonic} {e.operands}` | {', '.join(e.reads)} | {e.semantics} "
+             f"| {e.cycles} | {e.load_use} |" for e in INSTRUCTIONS]
     return "\n".join(rows)
 
 
