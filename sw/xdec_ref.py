@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from functools import lru_cache
+from typing import NamedTuple, Protocol
 
 from . import xdec_spec as spec
 
@@ -43,6 +44,8 @@ _CNT = spec.field("cnt")
 _M = spec.field("m_log2")
 _N = spec.field("n_log2")
 _P = spec.field("p_log2")
+_CNT_MASK = _CNT.mask  # the counter is bits [15:0]: incrementing it is a masked add
+assert _CNT.lsb == 0, "xdec_lb's fast path assumes the counter is the low field"
 
 
 class IllegalInstruction(Exception):  # noqa: N818 -- the architectural name of the trap
@@ -88,11 +91,18 @@ class XdecConfig:
         IllegalInstruction
             If any field holds a value outside its legal set (this is the trap condition).
         """
-        for f in spec.CSR_FIELDS:
-            if f.legal is not None and f.get(csr) not in f.legal:
-                raise IllegalInstruction(
-                    f"xdec.{f.name} = {f.get(csr)} is not one of the legal values {f.legal}")
-        return cls(m=1 << _M.get(csr), n=1 << _N.get(csr), p=1 << _P.get(csr))
+        return _decode_config(csr & ~_CNT.mask)
+
+
+@lru_cache(maxsize=64)
+def _decode_config(cfg_bits: int) -> XdecConfig:
+    # Cached on the configuration bits only (the counter changes every instruction): the ISS
+    # calls xdec_lb millions of times with a handful of configurations.
+    for f in spec.CSR_FIELDS:
+        if f.legal is not None and f.get(cfg_bits) not in f.legal:
+            raise IllegalInstruction(
+                f"xdec.{f.name} = {f.get(cfg_bits)} is not one of the legal values {f.legal}")
+    return XdecConfig(m=1 << _M.get(cfg_bits), n=1 << _N.get(cfg_bits), p=1 << _P.get(cfg_bits))
 
 
 def csr_pack(*, m: int, n: int, p: int = 1, cnt: int = 0) -> int:
@@ -117,8 +127,7 @@ def csr_write(value: int) -> int:
     return value & spec.CSR_WRITE_MASK
 
 
-@dataclass(frozen=True)
-class XdecAccess:
+class XdecAccess(NamedTuple):
     """The decoded access of one ``xdec.lb``: what the address generation computes.
 
     ``lane`` is the destination byte lane, ``idx`` the index field read from rs2, ``j`` the NZ
@@ -137,25 +146,23 @@ def xdec_access(csr: int, rs1: int, rs2: int) -> XdecAccess:
 
     Raises :class:`IllegalInstruction` for an illegal configuration.
     """
-    cfg = XdecConfig.from_csr(csr)
-    k = _CNT.get(csr)
-    lane = (k // cfg.p) % 4  # streams interleave: A lane 0, B lane 0, A lane 1, ...
-    g = k // (4 * cfg.p)
-    j = 4 * g + lane
-    b = cfg.index_bits
+    cfg = _decode_config(csr & ~_CNT_MASK)
+    k = csr & _CNT_MASK
+    p, m, b = cfg.p, cfg.m, cfg.index_bits
+    lane = (k // p) % 4  # streams interleave: A lane 0, B lane 0, A lane 1, ...
+    j = 4 * (k // (4 * p)) + lane
     # The field is b bits; `mod M` only matters for M = 8 (4-bit fields, top bit reserved): it
     # keeps every address inside the block for *any* rs2, so the address bound needs no trust.
-    idx = (((rs2 & _MASK32) >> (b * lane)) & ((1 << b) - 1)) & (cfg.m - 1)
-    offset = (j // cfg.n) * cfg.m + idx
-    return XdecAccess(lane=lane, idx=idx, j=j, offset=offset, addr=(rs1 + offset) & _MASK32)
+    idx = (((rs2 & _MASK32) >> (b * lane)) & ((1 << b) - 1)) & (m - 1)
+    offset = (j // cfg.n) * m + idx
+    return XdecAccess(lane, idx, j, offset, (rs1 + offset) & _MASK32)
 
 
 class _ByteMemory(Protocol):
     def __getitem__(self, addr: int, /) -> int: ...
 
 
-@dataclass(frozen=True)
-class XdecResult:
+class XdecResult(NamedTuple):
     """Architectural effect of one ``xdec.lb``: new rd, new CSR, and the byte address read."""
 
     rd: int
@@ -186,11 +193,10 @@ def xdec_lb(csr: int, rs1: int, rs2: int, rd: int,
         If the memory returns something that is not a byte.
     """
     acc = xdec_access(csr, rs1, rs2)
-    byte = mem(acc.addr) if callable(mem) else mem[acc.addr]
-    byte = int(byte)
+    byte = int(mem(acc.addr) if callable(mem) else mem[acc.addr])
     if not 0 <= byte <= 0xFF:
         raise ValueError(f"memory returned {byte!r} at 0x{acc.addr:08x}, not a byte")
     shift = 8 * acc.lane
-    new_rd = ((rd & _MASK32) & ~(0xFF << shift)) | (byte << shift)
-    new_cnt = (_CNT.get(csr) + 1) & ((1 << _CNT.width) - 1)
-    return XdecResult(rd=new_rd & _MASK32, csr=_CNT.put(csr, new_cnt), addr=acc.addr)
+    new_rd = (rd & _MASK32 & ~(0xFF << shift)) | (byte << shift)
+    new_csr = (csr & ~_CNT_MASK) | ((csr + 1) & _CNT_MASK)
+    return XdecResult(new_rd, new_csr, acc.addr)

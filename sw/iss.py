@@ -1,0 +1,1105 @@
+"""Instruction-set simulator: RV32IM + Zicsr + the XpulpV2 subset + xDecimate, with a timing model.
+
+Semantics come from the ISA table (:mod:`xdecimate.sw.isa`, one code template per semantics id
+below), cycles from the timing rules (:mod:`xdecimate.sw.timing`), the memory map from
+:mod:`xdecimate.sw.memmap`, and ``xdec.lb`` is executed by :func:`xdecimate.sw.xdec_ref.xdec_lb`.
+
+How it is fast enough (≥ 1 M instructions/s on kernel loops, see ``docs/iss.md``):
+
+* **Basic-block translation.**  A block (straight-line instructions up to a branch/jump, a system
+  instruction, or a hardware-loop end) is turned into Python source once, compiled, and cached by
+  its start pc.  Registers live in Python locals inside the block (loaded on entry, written back
+  in a ``finally``).  Cycles and instruction counts are folded per block: the static part
+  (issue cycles and load-use stalls, known from the straight-line order) is one constant; only
+  value-dependent costs (taken branches, division, misaligned accesses) are added at run time.
+* **Hardware-loop bodies** (straight-line, no system instruction) become one generated function
+  that runs all remaining iterations in a ``while`` loop with the registers in locals.
+* A trap inside generated code is located by the traceback line number (each line of generated
+  code belongs to one instruction), so precise traps cost nothing on the fast path.
+
+State, memory and counters are exact at every trap, ``MMIO_MARK`` store and exit.  The result is a
+:class:`xdecimate.sw.target.RunResult`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from . import isa, memmap, timing, xdec_ref, xdec_spec
+from .target import Mark, RunResult, TargetError
+
+__all__ = ["Iss", "run_elf"]
+
+M32 = 0xFFFF_FFFF
+_PAGE = 12
+_XDEC_CNT = xdec_spec.field("cnt")
+
+# mcause values
+CAUSE_FETCH_MISALIGNED = 0
+CAUSE_FETCH_FAULT = 1
+CAUSE_ILLEGAL = 2
+CAUSE_BREAKPOINT = 3
+CAUSE_LOAD_FAULT = 5
+CAUSE_STORE_FAULT = 7
+CAUSE_ECALL_M = 11
+
+# CSR addresses
+CSR_MSTATUS, CSR_MISA, CSR_MIE, CSR_MTVEC = 0x300, 0x301, 0x304, 0x305
+CSR_MCOUNTINHIBIT, CSR_MSCRATCH, CSR_MEPC, CSR_MCAUSE = 0x320, 0x340, 0x341, 0x342
+CSR_MTVAL, CSR_MIP = 0x343, 0x344
+CSR_MCYCLE, CSR_MINSTRET, CSR_MCYCLEH, CSR_MINSTRETH = 0xB00, 0xB02, 0xB80, 0xB82
+CSR_CYCLE, CSR_INSTRET, CSR_CYCLEH, CSR_INSTRETH = 0xC00, 0xC02, 0xC80, 0xC82
+CSR_LP = {0xCC0: (0, "start"), 0xCC1: (0, "end"), 0xCC2: (0, "count"),
+          0xCC4: (1, "start"), 0xCC5: (1, "end"), 0xCC6: (1, "count")}
+CSR_MVENDORID, CSR_MARCHID, CSR_MIMPID, CSR_MHARTID = 0xF11, 0xF12, 0xF13, 0xF14
+#: misa of an RV32IM core with custom extensions (X bit).
+MISA = (1 << 30) | (1 << 8) | (1 << 12) | (1 << 23)
+
+_BRANCH_SEMS = {"beq", "bne", "blt", "bge", "bltu", "bgeu"}
+_SYSTEM_SEMS = {"csr", "hwloop", "ecall", "ebreak", "mret", "wfi", "fence_i"}
+
+
+class _AccessFault(Exception):  # noqa: N818 -- the architectural name of the trap
+    def __init__(self, cause: int, addr: int, what: str) -> None:
+        super().__init__(f"{what} access fault at 0x{addr:08x}")
+        self.cause = cause
+        self.addr = addr
+
+
+class _Exit(Exception):  # noqa: N818 -- control flow, not an error
+    def __init__(self, code: int, cycles: int, instret: int) -> None:
+        super().__init__(code)
+        self.code, self.cycles, self.instret = code, cycles, instret
+
+
+# --------------------------------------------------------------------------------------------
+# Arithmetic helpers used by generated code
+# --------------------------------------------------------------------------------------------
+
+
+def _s32(x: int) -> int:
+    return (x ^ 0x8000_0000) - 0x8000_0000
+
+
+def _div(a: int, b: int) -> int:
+    if b == 0:
+        return M32
+    sa, sb = _s32(a), _s32(b)
+    if sa == -0x8000_0000 and sb == -1:
+        return a
+    q = abs(sa) // abs(sb)
+    return (-q if (sa < 0) != (sb < 0) else q) & M32
+
+
+def _rem(a: int, b: int) -> int:
+    if b == 0:
+        return a
+    sa, sb = _s32(a), _s32(b)
+    if sa == -0x8000_0000 and sb == -1:
+        return 0
+    r = abs(sa) % abs(sb)
+    return (-r if sa < 0 else r) & M32
+
+
+def _divu(a: int, b: int) -> int:
+    return a // b if b else M32
+
+
+def _remu(a: int, b: int) -> int:
+    return a % b if b else a
+
+
+def _divc_s(b: int) -> int:
+    return timing.div_cycles(True, b)
+
+
+def _divc_u(b: int) -> int:
+    return timing.div_cycles(False, b)
+
+
+# --------------------------------------------------------------------------------------------
+# Code templates: one per semantics id of the ISA table
+# --------------------------------------------------------------------------------------------
+
+_DOT_SIGNS = {"up": (False, False), "usp": (False, True), "sp": (True, True)}
+
+
+def _byte(expr: str, k: int, signed: bool) -> str:
+    b = f"{expr} & 255" if k == 0 else (f"{expr} >> 24" if k == 3 else f"{expr} >> {8 * k} & 255")
+    return f"(({b} ^ 128) - 128)" if signed else f"({b})"
+
+
+class _Gen:
+    """Emits Python source for one instruction; registers are locals ``x1``..``x31``."""
+
+    def __init__(self, pc: int, d: isa.Decoded, cyc_through: int, ins_through: int) -> None:
+        self.pc, self.d, self.o = pc, d, d.ops
+        self.cyc, self.ins = cyc_through, ins_through
+
+    def r(self, field: str) -> str:
+        n = self.o[field]
+        return f"x{n}" if n else "0"
+
+    def w(self, field: str) -> str:
+        n = self.o[field]
+        return f"x{n}" if n else "_"
+
+    # memory access snippets ----------------------------------------------------------------
+    def load(self, dst: str, addr: str, size: int, signed: bool) -> list[str]:
+        if size == 4:
+            return [f"if {addr} & 3 or not PR[{addr} >> {_PAGE}]: {dst} = LD({addr}, 4, 0)",
+                    f"else: {dst} = FW[{addr} >> 2]"]
+        if size == 2:
+            view = f"FSH[{addr} >> 1] & {M32}" if signed else f"FH[{addr} >> 1]"
+            return [f"if {addr} & 1 or not PR[{addr} >> {_PAGE}]: "
+                    f"{dst} = LD({addr}, 2, {int(signed)})",
+                    f"else: {dst} = {view}"]
+        view = f"FSB[{addr}] & {M32}" if signed else f"FB[{addr}]"
+        return [f"if not PR[{addr} >> {_PAGE}]: {dst} = LD({addr}, 1, {int(signed)})",
+                f"else: {dst} = {view}"]
+
+    def store(self, addr: str, val: str, size: int) -> list[str]:
+        slow = f"ST({addr}, {size}, {val}, {self.cyc}, {self.ins})"
+        if size == 4:
+            return [f"if {addr} & 3 or not PW[{addr} >> {_PAGE}]: {slow}",
+                    f"else: FW[{addr} >> 2] = {val}"]
+        if size == 2:
+            return [f"if {addr} & 1 or not PW[{addr} >> {_PAGE}]: {slow}",
+                    f"else: FH[{addr} >> 1] = {val} & 0xFFFF"]
+        return [f"if not PW[{addr} >> {_PAGE}]: {slow}", f"else: FB[{addr}] = {val} & 255"]
+
+    # templates -----------------------------------------------------------------------------
+    def code(self) -> list[str]:
+        sem = self.d.insn.sem
+        fn = getattr(self, f"s_{sem}", None)
+        if fn is not None:
+            return fn()
+        if sem in _ALU_RR:
+            return [f"{self.w('rd')} = " + _ALU_RR[sem].format(a=self.r("rs1"), b=self.r("rs2"))]
+        if sem in _ALU_RI:
+            imm = self.o.get("imm", self.o.get("shamt", 0))
+            return [f"{self.w('rd')} = " + _ALU_RI[sem].format(
+                a=self.r("rs1"), i=imm, iu=imm & M32, iux=(imm & M32) ^ 0x8000_0000)]
+        raise AssertionError(f"no ISS template for semantics {sem!r}")
+
+    def s_lui(self) -> list[str]:
+        return [f"{self.w('rd')} = {(self.o['imm'] << 12) & M32}"]
+
+    def s_auipc(self) -> list[str]:
+        return [f"{self.w('rd')} = {(self.pc + (self.o['imm'] << 12)) & M32}"]
+
+    def _ld(self, mn: str) -> tuple[int, bool]:
+        base = mn.split(".")[-1] if "." in mn else mn
+        return {"lb": (1, True), "lbu": (1, False), "lh": (2, True), "lhu": (2, False),
+                "lw": (4, False)}[base]
+
+    def _st(self, mn: str) -> int:
+        base = mn.split(".")[-1] if "." in mn else mn
+        return {"sb": 1, "sh": 2, "sw": 4}[base]
+
+    def s_lb(self) -> list[str]:
+        size, signed = self._ld(self.d.insn.mnemonic)
+        return [f"a = ({self.r('rs1')} + {self.o['imm']}) & {M32}",
+                *self.load(self.w("rd"), "a", size, signed)]
+
+    s_lh = s_lw = s_lbu = s_lhu = s_lb
+
+    def s_load_pi(self) -> list[str]:
+        size, signed = self._ld(self.d.insn.mnemonic)
+        return [f"a = {self.r('rs1')}", *self.load("v", "a", size, signed),
+                f"{self.w('rs1')} = (a + {self.o['imm']}) & {M32}", f"{self.w('rd')} = v"]
+
+    def s_load_pr(self) -> list[str]:
+        size, signed = self._ld(self.d.insn.mnemonic)
+        return [f"a = {self.r('rs1')}", f"t = (a + {self.r('rs2')}) & {M32}",
+                *self.load("v", "a", size, signed),
+                f"{self.w('rs1')} = t", f"{self.w('rd')} = v"]
+
+    def s_load_rr(self) -> list[str]:
+        size, signed = self._ld(self.d.insn.mnemonic)
+        return [f"a = ({self.r('rs1')} + {self.r('rs2')}) & {M32}",
+                *self.load(self.w("rd"), "a", size, signed)]
+
+    def s_sb(self) -> list[str]:
+        size = self._st(self.d.insn.mnemonic)
+        return [f"a = ({self.r('rs1')} + {self.o['imm']}) & {M32}",
+                *self.store("a", self.r("rs2"), size)]
+
+    s_sh = s_sw = s_sb
+
+    def s_store_pi(self) -> list[str]:
+        size = self._st(self.d.insn.mnemonic)
+        return [f"a = {self.r('rs1')}", *self.store("a", self.r("rs2"), size),
+                f"{self.w('rs1')} = (a + {self.o['imm']}) & {M32}"]
+
+    def s_store_pr(self) -> list[str]:
+        size = self._st(self.d.insn.mnemonic)
+        return [f"a = {self.r('rs1')}", f"t = (a + {self.r('rs3')}) & {M32}",
+                *self.store("a", self.r("rs2"), size), f"{self.w('rs1')} = t"]
+
+    def s_store_rr(self) -> list[str]:
+        size = self._st(self.d.insn.mnemonic)
+        return [f"a = ({self.r('rs1')} + {self.r('rs3')}) & {M32}",
+                *self.store("a", self.r("rs2"), size)]
+
+    def _divlike(self, fn: str, signed: bool) -> list[str]:
+        return [f"b = {self.r('rs2')}", f"C[0] += {'DIVCS' if signed else 'DIVCU'}(b)",
+                f"{self.w('rd')} = {fn}({self.r('rs1')}, b)"]
+
+    def s_div(self) -> list[str]:
+        return self._divlike("DIV", True)
+
+    def s_rem(self) -> list[str]:
+        return self._divlike("REM", True)
+
+    def s_divu(self) -> list[str]:
+        return self._divlike("DIVU", False)
+
+    def s_remu(self) -> list[str]:
+        return self._divlike("REMU", False)
+
+    def s_fence(self) -> list[str]:
+        return ["pass"]
+
+    def _dot(self, acc: bool) -> list[str]:
+        kind = self.d.insn.mnemonic.split(".")[1].removeprefix("s" if acc else "")
+        kind = kind.removeprefix("dot")
+        sa, sb = _DOT_SIGNS[kind]
+        terms = " + ".join(f"{_byte('a', k, sa)} * {_byte('b', k, sb)}" for k in range(4))
+        rd = self.r("rd") if acc else "0"
+        return [f"a = {self.r('rs1')}", f"b = {self.r('rs2')}",
+                f"{self.w('rd')} = ({rd} + {terms}) & {M32}"]
+
+    def s_cv_dotup_b(self) -> list[str]:
+        return self._dot(False)
+
+    s_cv_dotusp_b = s_cv_dotsp_b = s_cv_dotup_b
+
+    def s_cv_sdotup_b(self) -> list[str]:
+        return self._dot(True)
+
+    s_cv_sdotusp_b = s_cv_sdotsp_b = s_cv_sdotup_b
+
+    def _clamp(self, lo: str, hi: str) -> list[str]:
+        return [f"v = ({self.r('rs1')} ^ 0x80000000) - 0x80000000",
+                f"{self.w('rd')} = ({lo} if v <= {lo} else {hi} if v >= {hi} else v) & {M32}"]
+
+    def s_cv_clip(self) -> list[str]:
+        hi = ((1 << self.o["is2"]) - 1) >> 1
+        return self._clamp(str(-hi - 1), str(hi))
+
+    def s_cv_clipu(self) -> list[str]:
+        hi = ((1 << self.o["is2"]) - 1) >> 1
+        return self._clamp("0", str(hi))
+
+    def s_cv_clipr(self) -> list[str]:
+        return [f"h = {self.r('rs2')} & 0x7FFFFFFF", *self._clamp("(-h - 1)", "h")]
+
+    def s_cv_clipur(self) -> list[str]:
+        return [f"h = {self.r('rs2')} & 0x7FFFFFFF", *self._clamp("0", "h")]
+
+    def s_cv_abs(self) -> list[str]:
+        return [f"v = ({self.r('rs1')} ^ 0x80000000) - 0x80000000",
+                f"{self.w('rd')} = (-v if v < 0 else v) & {M32}"]
+
+    def s_xdec_lb(self) -> list[str]:
+        return [f"res = XDEC(XC[0], {self.r('rs1')}, {self.r('rs2')}, {self.r('rd')}, RD8)",
+                "XC[0] = res.csr", f"{self.w('rd')} = res.rd"]
+
+
+_S = "(({} ^ 0x80000000) - 0x80000000)"
+_ALU_RR = {
+    "add": f"({{a}} + {{b}}) & {M32}",
+    "sub": f"({{a}} - {{b}}) & {M32}",
+    "sll": f"({{a}} << ({{b}} & 31)) & {M32}",
+    "slt": "1 if ({a} ^ 0x80000000) < ({b} ^ 0x80000000) else 0",
+    "sltu": "1 if {a} < {b} else 0",
+    "xor": "{a} ^ {b}",
+    "srl": "{a} >> ({b} & 31)",
+    "sra": f"(({{a}} ^ 0x80000000) - 0x80000000 >> ({{b}} & 31)) & {M32}",
+    "or": "{a} | {b}",
+    "and": "{a} & {b}",
+    "mul": f"({{a}} * {{b}}) & {M32}",
+    "mulh": f"({_S.format('{a}')} * {_S.format('{b}')} >> 32) & {M32}",
+    "mulhsu": f"({_S.format('{a}')} * {{b}} >> 32) & {M32}",
+    "mulhu": "({a} * {b}) >> 32",
+    "cv_min": "{a} if ({a} ^ 0x80000000) < ({b} ^ 0x80000000) else {b}",
+    "cv_max": "{b} if ({a} ^ 0x80000000) < ({b} ^ 0x80000000) else {a}",
+    "cv_minu": "{a} if {a} < {b} else {b}",
+    "cv_maxu": "{b} if {a} < {b} else {a}",
+}
+_ALU_RI = {
+    "addi": f"({{a}} + {{i}}) & {M32}",
+    "slti": "1 if ({a} ^ 0x80000000) < {iux} else 0",
+    "sltiu": "1 if {a} < {iu} else 0",
+    "xori": "{a} ^ {iu}",
+    "ori": "{a} | {iu}",
+    "andi": "{a} & {iu}",
+    "slli": f"({{a}} << {{i}}) & {M32}",
+    "srli": "{a} >> {i}",
+    "srai": f"(({{a}} ^ 0x80000000) - 0x80000000 >> {{i}}) & {M32}",
+}
+
+
+def _mac_template(sign: str) -> Callable[[_Gen], list[str]]:
+    def gen(g: _Gen) -> list[str]:
+        return [f"{g.w('rd')} = ({g.r('rd')} {sign} {g.r('rs1')} * {g.r('rs2')}) & {M32}"]
+    return gen
+
+
+_Gen.s_cv_mac = _mac_template("+")  # type: ignore[attr-defined]
+_Gen.s_cv_msu = _mac_template("-")  # type: ignore[attr-defined]
+
+_BRANCH_COND = {
+    "beq": "{a} == {b}", "bne": "{a} != {b}",
+    "blt": "({a} ^ 0x80000000) < ({b} ^ 0x80000000)",
+    "bge": "({a} ^ 0x80000000) >= ({b} ^ 0x80000000)",
+    "bltu": "{a} < {b}", "bgeu": "{a} >= {b}",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Static timing of one decoded instruction
+# --------------------------------------------------------------------------------------------
+
+
+def _is_load(d: isa.Decoded) -> bool:
+    return d.insn.timing in ("load", *(e.mnemonic for e in xdec_spec.INSTRUCTIONS))
+
+
+def _load_use(d: isa.Decoded) -> int:
+    if d.insn.timing == "load":
+        return timing.LOAD_USE
+    for e in xdec_spec.INSTRUCTIONS:
+        if d.insn.timing == e.mnemonic:
+            return e.load_use
+    return 0
+
+
+def _base_cycles(d: isa.Decoded) -> int:
+    """Static issue cycles (dynamic parts -- taken branch, division -- are added at run time)."""
+    t = d.insn.timing
+    if t == "div":
+        return 0
+    if t == "branch":
+        return 1
+    if t == "csr":
+        return 4 if d.ops["csr"] in timing.CSR_SLOW else 1
+    cyc = timing.TIMING[t].cycles
+    if not isinstance(cyc, int):
+        raise AssertionError(f"timing class {t!r} has no static cycle count")
+    return cyc
+
+
+def _stall(prev: isa.Decoded | None, cur: isa.Decoded | None) -> int:
+    """Hazard cycles of ``cur`` caused by the instruction ``prev`` right before it."""
+    if prev is None or cur is None:
+        return 0
+    written = prev.reg_writes()
+    if not written:
+        return 0
+    stall = 0
+    reads = cur.reg_reads()
+    if _is_load(prev):
+        # The loaded register is rd (post-increment updates of rs1 come from the ALU, forwarded).
+        rd = prev.ops.get("rd", 0)
+        if rd and rd in reads:
+            stall += _load_use(prev)
+    if cur.insn.sem == "jalr" and cur.ops["rs1"] in written:
+        stall += timing.JALR_DEP
+    return stall
+
+
+def _kind(d: isa.Decoded | None) -> str:
+    if d is None:
+        return "illegal"
+    sem = d.insn.sem
+    if sem in _BRANCH_SEMS:
+        return "branch"
+    if sem in ("jal", "jalr"):
+        return sem
+    if sem in _SYSTEM_SEMS:
+        return "system"
+    return "simple"
+
+
+# --------------------------------------------------------------------------------------------
+# The simulator
+# --------------------------------------------------------------------------------------------
+
+
+class _HwLoop:
+    __slots__ = ("count", "end", "start")
+
+    def __init__(self) -> None:
+        self.start = self.end = self.count = 0
+
+
+class Iss:
+    """The instruction-set simulator of one bare-metal hart.
+
+    Parameters
+    ----------
+    max_block : longest translated block (1 = one instruction per block, for cross-checks).
+    compile_loops : run hardware-loop bodies as one generated function (``False`` for
+        cross-checks: bodies then run block by block).
+
+    Use :meth:`load_elf` (or :meth:`load_words`), then :meth:`run`.
+    """
+
+    def __init__(self, *, max_block: int = 64, compile_loops: bool = True) -> None:
+        if not isinstance(max_block, int) or max_block < 1:
+            raise ValueError(f"max_block must be a positive integer, not {max_block!r}")
+        self.max_block = max_block
+        self.compile_loops = compile_loops
+        regions = {name: (base, size) for name, base, size in memmap.REGIONS}
+        self._ibase, self._isize = regions["imem"]
+        self._dbase, self._dsize = regions["dmem"]
+        for name, (base, size) in regions.items():
+            if base % (1 << _PAGE) or size % (1 << _PAGE):
+                raise ValueError(f"region {name} must be {1 << _PAGE}-byte aligned for the ISS")
+        top = max(self._ibase + self._isize, self._dbase + self._dsize)
+        self.mem = bytearray(top)
+        mv = memoryview(self.mem)
+        self._fw, self._fh, self._fsh, self._fsb = mv.cast("I"), mv.cast("H"), mv.cast("h"), \
+            mv.cast("b")
+        pr = bytearray(1 << (32 - _PAGE))
+        pw = bytearray(1 << (32 - _PAGE))
+        for p in range(self._ibase >> _PAGE, (self._ibase + self._isize) >> _PAGE):
+            pr[p] = 1
+        for p in range(self._dbase >> _PAGE, (self._dbase + self._dsize) >> _PAGE):
+            pr[p] = pw[p] = 1
+        self._pr, self._pw = bytes(pr), bytes(pw)
+        self._cache: dict[int, Callable[[], int]] = {}
+        self._loops: dict[tuple[int, int], Callable[[int], None] | None] = {}
+        self._codeinfo: dict[object, tuple[str, int, list[int], list[int], list[int]]] = {}
+        self._lpi = [0]  # remaining iterations when a loop function is interrupted
+        self.reset()
+
+    # ---------------------------------------------------------------------------- state
+    def reset(self) -> None:
+        """Reset architectural state (registers, CSRs, counters); memory is kept."""
+        self.regs = [0] * 32 if not hasattr(self, "regs") else self.regs
+        self.regs[:] = [0] * 32
+        self.pc = memmap.BOOT_ADDR
+        self._C = getattr(self, "_C", [0, 0])  # cycles, instructions retired (since reset)
+        self._C[:] = [0, 0]
+        self._xc = getattr(self, "_xc", [0])
+        self._xc[0] = xdec_spec.CSR_RESET
+        self.hw = (_HwLoop(), _HwLoop())
+        self.csr = {CSR_MSTATUS: 0x1800, CSR_MIE: 0, CSR_MTVEC: 0, CSR_MSCRATCH: 0,
+                    CSR_MEPC: 0, CSR_MCAUSE: 0, CSR_MTVAL: 0, CSR_MIP: 0}
+        self._inhibit = 0xD  # CV32E40P reset value: mcycle and minstret stopped
+        self._cnt_frozen = [0, 0]  # counter values while inhibited (cycle, instret)
+        self._cnt_base = [0, 0]  # C[i] - base = counter value while running
+        self.stdout = bytearray()
+        self.marks: list[Mark] = []
+        self.traps = 0
+        self._loop_ends: set[int] = set()
+        self._flush()
+
+    def _flush(self) -> None:
+        """Forget translations (after code or hardware-loop ends change)."""
+        self._cache.clear()
+        self._loops.clear()
+
+    @property
+    def cycles(self) -> int:
+        """Cycles since reset."""
+        return self._C[0]
+
+    @property
+    def instret(self) -> int:
+        """Instructions retired since reset."""
+        return self._C[1]
+
+    @property
+    def xdec_csr(self) -> int:
+        """Current value of the ``xdec`` CSR."""
+        return self._xc[0]
+
+    # ---------------------------------------------------------------------------- loading
+    def load_words(self, words: Iterable[int], base: int = memmap.BOOT_ADDR) -> None:
+        """Write 32-bit words (a program) at ``base`` (in IMEM or DMEM)."""
+        data = b"".join((w & M32).to_bytes(4, "little") for w in words)
+        self.write(base, data)
+
+    def write(self, addr: int, data: bytes) -> None:
+        """Write bytes into IMEM or DMEM (loader access; MMIO not allowed)."""
+        end = addr + len(data)
+        ok = any(base <= addr and end <= base + size
+                 for base, size in ((self._ibase, self._isize), (self._dbase, self._dsize)))
+        if not ok:
+            raise ValueError(f"segment 0x{addr:08x}..0x{end:08x} is not inside IMEM or DMEM")
+        self.mem[addr:end] = data
+        self._flush()
+
+    def read(self, addr: int, size: int) -> bytes:
+        """Read bytes from IMEM or DMEM."""
+        return bytes(self.mem[addr:addr + size])
+
+    def load_elf(self, path: str | Path) -> None:
+        """Load an ELF built by :func:`xdecimate.sw.toolchain.build_elf` (bare-metal target)."""
+        from .toolchain import load_elf
+
+        entry, segments = load_elf(path)
+        if entry != memmap.BOOT_ADDR:
+            raise ValueError(f"ELF entry must be the boot address 0x{memmap.BOOT_ADDR:x}, "
+                             f"not 0x{entry:x} ({path})")
+        for addr, data in segments:
+            self.write(addr, data)
+
+    # ---------------------------------------------------------------------------- memory slow path
+    def _ld(self, a: int, size: int, signed: int) -> int:
+        C = self._C
+        if a >= memmap.MMIO_BASE and a + size <= memmap.MMIO_BASE + memmap.MMIO_SIZE:
+            return 0
+        if not all(self._pr[(a + k) >> _PAGE] for k in (0, size - 1)) or a + size > len(self.mem):
+            raise _AccessFault(CAUSE_LOAD_FAULT, a, "load")
+        if (size == 4 and a & 3) or (size == 2 and a & 3 == 3):
+            C[0] += timing.MISALIGNED
+        v = int.from_bytes(self.mem[a:a + size], "little")
+        if signed and v >> (8 * size - 1):
+            v = (v - (1 << (8 * size))) & M32
+        return v
+
+    def _st(self, a: int, size: int, v: int, cyc: int, ins: int) -> None:
+        C = self._C
+        if memmap.MMIO_BASE <= a < memmap.MMIO_BASE + memmap.MMIO_SIZE:
+            if a == memmap.MMIO_EXIT:
+                raise _Exit(v & M32, C[0] + cyc, C[1] + ins)
+            if a == memmap.MMIO_PUTC:
+                self.stdout.append(v & 0xFF)
+            elif a == memmap.MMIO_MARK:
+                self.marks.append(Mark(id=v & M32, cycle=C[0] + cyc, instret=C[1] + ins))
+            return
+        if (not all(self._pw[(a + k) >> _PAGE] for k in (0, size - 1))
+                or a + size > len(self.mem)):
+            raise _AccessFault(CAUSE_STORE_FAULT, a, "store")
+        if (size == 4 and a & 3) or (size == 2 and a & 3 == 3):
+            C[0] += timing.MISALIGNED
+        self.mem[a:a + size] = (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+
+    def _rd8(self, a: int) -> int:
+        if not self._pr[a >> _PAGE] or a >= len(self.mem):
+            raise _AccessFault(CAUSE_LOAD_FAULT, a, "load")
+        return self.mem[a]
+
+    def _fetch(self, pc: int) -> isa.Decoded | None:
+        if pc & 3:
+            raise _AccessFault(CAUSE_FETCH_MISALIGNED, pc, "instruction-address-misaligned")
+        if not self._ibase <= pc < self._ibase + self._isize:
+            raise _AccessFault(CAUSE_FETCH_FAULT, pc, "instruction fetch")
+        return isa.decode(self._fw[pc >> 2])
+
+    # ---------------------------------------------------------------------------- code generation
+    def _env(self) -> dict[str, object]:
+        return {
+            "C": self._C, "XC": self._xc, "FW": self._fw, "FH": self._fh, "FSH": self._fsh,
+            "FB": self.mem, "FSB": self._fsb, "PR": self._pr, "PW": self._pw, "LD": self._ld,
+            "ST": self._st, "RD8": self._rd8, "XDEC": xdec_ref.xdec_lb, "DIV": _div,
+            "REM": _rem, "DIVU": _divu, "REMU": _remu, "DIVCS": _divc_s, "DIVCU": _divc_u,
+            "HWL": self._hwl, "R": self.regs, "LPI": self._lpi,
+        }
+
+    def _compile(self, body: list[str], line_idx: list[int], kind: str, start: int,
+                 before: list[int], ins: list[int]) -> Callable[..., object]:
+        """Compile generated code; remember how its lines map to instructions (for traps)."""
+        env = self._env()
+        name = body[0].split()[1].split("(")[0]
+        src = [f"def _make({', '.join(env)}):", *body, f"  return {name}"]
+        code = compile("\n".join(src), f"<iss {kind} 0x{start:08x}>", "exec")
+        ns: dict[str, object] = {}
+        exec(code, ns)
+        fn = ns["_make"](**env)
+        # line 1 is the `def _make`, body line k is line k + 2
+        self._codeinfo[fn.__code__] = (kind, start, before, ins, [-1, *line_idx])
+        return fn
+
+    def _translate(self, pc: int) -> Callable[[], int]:
+        try:
+            first = self._fetch(pc)
+        except _AccessFault as e:
+            fn = self._raiser(e)
+            return fn
+        kind = _kind(first)
+        if kind == "illegal":
+            fn = self._raiser(xdec_ref.IllegalInstruction(
+                f"illegal instruction 0x{self._fw[pc >> 2]:08x} at 0x{pc:08x}"))
+        elif kind == "system":
+            fn = self._system_fn(pc, first)
+        else:
+            fn = self._block(pc)
+        self._cache[pc] = fn
+        return fn
+
+    @staticmethod
+    def _raiser(exc: BaseException) -> Callable[[], int]:
+        def fn() -> int:
+            raise exc
+        return fn
+
+    def _collect(self, pc: int, limit: int) -> tuple[list[tuple[int, isa.Decoded]], str]:
+        """Instructions of the block at ``pc`` and how it ends ('branch', 'jal', 'jalr',
+        'hwloop' (falls into a loop end), 'next' (falls into another block))."""
+        insns: list[tuple[int, isa.Decoded]] = []
+        p = pc
+        while True:
+            try:
+                d = self._fetch(p)
+            except _AccessFault:
+                return insns, "next"
+            k = _kind(d)
+            if k in ("illegal", "system"):
+                return insns, "next"
+            insns.append((p, d))
+            if k in ("branch", "jal", "jalr"):
+                return insns, k
+            p += 4
+            if p in self._loop_ends:
+                return insns, "hwloop"
+            if len(insns) >= limit:
+                return insns, "next"
+
+    def _peek(self, pc: int) -> isa.Decoded | None:
+        try:
+            return self._fetch(pc)
+        except _AccessFault:
+            return None
+
+    def _timing(self, insns: list[tuple[int, isa.Decoded]], prev: isa.Decoded | None
+                ) -> tuple[list[int], list[int]]:
+        """Static cycles before and through each instruction (``prev``: the one before)."""
+        before, through, total = [], [], 0
+        for _, d in insns:
+            before.append(total)
+            total += _stall(prev, d) + _base_cycles(d)
+            through.append(total)
+            prev = d
+        return before, through
+
+    def _block(self, pc: int) -> Callable[[], int]:
+        insns, end = self._collect(pc, self.max_block)
+        before, through = self._timing(insns, None)
+        regs = sorted({r for _, d in insns for f in ("rd", "rs1", "rs2", "rs3")
+                       if (r := d.ops.get(f, 0))})
+        written = sorted({r for _, d in insns for r in d.reg_writes()})
+        body = ["  def blk():", "    _ = 0"]
+        line_idx = [-1, -1]
+        for r in regs:
+            body.append(f"    x{r} = R[{r}]")
+            line_idx.append(-1)
+        body.append("    try:")
+        line_idx.append(-1)
+        n = len(insns)
+        last_pc, last = insns[-1]
+        for i, (p, d) in enumerate(insns):
+            if i == n - 1 and end in ("branch", "jal", "jalr"):
+                break
+            for line in _Gen(p, d, through[i], i + 1).code():
+                body.append("      " + line)
+                line_idx.append(i)
+        fall = last_pc + 4
+        total = through[-1]
+        ret = "    return nxt"
+        g = _Gen(last_pc, last, through[-1], n)
+        if end == "branch":
+            cond = _BRANCH_COND[last.insn.sem].format(a=g.r("rs1"), b=g.r("rs2"))
+            target = (last_pc + last.ops["imm"]) & M32
+            body += [f"      if {cond}:",
+                     f"        C[0] += {total + timing.BRANCH_TAKEN}; C[1] += {n}",
+                     f"        nxt = {target}; h = 0",
+                     "      else:",
+                     f"        C[0] += {total}; C[1] += {n}",
+                     f"        nxt = {fall}; h = 1"]
+            line_idx += [n - 1] * 6
+            if fall in self._loop_ends:
+                ret = "    return HWL(nxt, 0, 0) if h else nxt"
+        elif end == "jal":
+            target = (last_pc + last.ops["imm"]) & M32
+            body += [f"      {g.w('rd')} = {fall}",
+                     f"      C[0] += {total}; C[1] += {n}",
+                     f"      nxt = {target}"]
+            line_idx += [n - 1] * 3
+        elif end == "jalr":
+            body += [f"      nxt = ({g.r('rs1')} + {last.ops['imm']}) & {M32 - 1}",
+                     f"      {g.w('rd')} = {fall}",
+                     f"      C[0] += {total}; C[1] += {n}"]
+            line_idx += [n - 1] * 3
+        else:
+            if end == "hwloop":
+                lastld = last.ops.get("rd", 0) if _is_load(last) else 0
+                ret = f"    return HWL({fall}, {lastld}, {_load_use(last)})"
+            else:
+                total += _stall(last, self._peek(fall))
+                ret = f"    return {fall}"
+            body += [f"      C[0] += {total}; C[1] += {n}"]
+            line_idx += [n - 1]
+        body.append("    finally:")
+        line_idx.append(-1)
+        for r in written:
+            body.append(f"      R[{r}] = x{r}")
+            line_idx.append(-1)
+        if not written:
+            body.append("      pass")
+            line_idx.append(-1)
+        body.append(ret)
+        line_idx.append(-1)
+        return self._compile(body, line_idx, "block", pc, before, list(range(n)))
+
+    # ---------------------------------------------------------------------------- hardware loops
+    def _hwl(self, e: int, lastld: int, load_use: int) -> int:
+        """The last instruction of a block fell through to ``e``, a hardware-loop end address."""
+        C = self._C
+        for level, lp in enumerate(self.hw):
+            if lp.end == e and lp.count >= 1:
+                lp.count -= 1
+                if lp.count >= 1:
+                    target = lp.start
+                    if lastld:
+                        d = self._peek(target)
+                        if d is not None and lastld in d.reg_reads():
+                            C[0] += load_use
+                    if self.compile_loops:
+                        fn = self._loop_fn(lp.start, lp.end)
+                        if fn is not None:
+                            self._run_loop(fn, level)
+                            return lp.end
+                    return target
+                break
+        if lastld:
+            d = self._peek(e)
+            if d is not None and lastld in d.reg_reads():
+                C[0] += load_use
+        return e
+
+    def _run_loop(self, fn: Callable[[int], None], level: int) -> None:
+        lp = self.hw[level]
+        n = lp.count
+        try:
+            fn(n)
+        except BaseException:
+            # fn stored the remaining count (including the interrupted iteration) in _lpi
+            lp.count = self._lpi[0]
+            raise
+        lp.count = 0
+
+    def _loop_fn(self, start: int, end: int) -> Callable[[int], None] | None:
+        key = (start, end)
+        if key in self._loops:
+            return self._loops[key]
+        fn = None
+        insns = []
+        ok = end > start and not (start & 3) and not (end & 3)
+        p = start
+        while ok and p < end:
+            d = self._peek(p)
+            if _kind(d) != "simple" or (p + 4 in self._loop_ends and p + 4 != end):
+                ok = False
+                break
+            insns.append((p, d))
+            p += 4
+        if ok and insns:
+            fn = self._make_loop(start, end, insns)
+        self._loops[key] = fn
+        return fn
+
+    def _make_loop(self, start: int, end: int, insns: list[tuple[int, isa.Decoded]]
+                   ) -> Callable[[int], None]:
+        last = insns[-1][1]
+        before, through = self._timing(insns, last)  # steady state: previous = last of body
+        back_edge_stall = _stall(last, insns[0][1])
+        # The first iteration's first instruction was already charged its back-edge stall by
+        # the caller (or had none, after cv.setup): count it once per *following* iteration.
+        first_stall = back_edge_stall
+        per_iter = through[-1] - first_stall
+        before = [b - first_stall if i else 0 for i, b in enumerate(before)]
+        through = [t - first_stall for t in through]
+        exit_stall = _stall(last, self._peek(end))
+        n = len(insns)
+        regs = sorted({r for _, d in insns for f in ("rd", "rs1", "rs2", "rs3")
+                       if (r := d.ops.get(f, 0))})
+        written = sorted({r for _, d in insns for r in d.reg_writes()})
+        body = ["  def loop(n):", "    _ = 0", "    i = n"]
+        line_idx = [-1, -1, -1]
+        for r in regs:
+            body.append(f"    x{r} = R[{r}]")
+            line_idx.append(-1)
+        body += ["    try:", "      while True:"]
+        line_idx += [-1, -1]
+        for i, (p, d) in enumerate(insns):
+            for line in _Gen(p, d, through[i], i + 1).code():
+                body.append("        " + line)
+                line_idx.append(i)
+        body += [f"        C[0] += {per_iter + back_edge_stall}; C[1] += {n}",
+                 "        i -= 1",
+                 "        if not i: break",
+                 f"      C[0] += {exit_stall - back_edge_stall}",
+                 "    finally:",
+                 "      LPI[0] = i"]
+        line_idx += [n - 1, -1, -1, -1, -1, -1]
+        for r in written:
+            body.append(f"      R[{r}] = x{r}")
+            line_idx.append(-1)
+        return self._compile(body, line_idx, "loop", start, before, list(range(n)))
+
+    # ---------------------------------------------------------------------- system instructions
+    def _system_fn(self, pc: int, d: isa.Decoded) -> Callable[[], int]:
+        sem = d.insn.sem
+        cyc = _base_cycles(d)
+        C = self._C
+        if sem == "csr":
+            def fn() -> int:
+                self._csr_op(d)
+                C[0] += cyc
+                C[1] += 1
+                return pc + 4
+            return fn
+        if sem == "hwloop":
+            def fn() -> int:
+                return self._hwloop_op(pc, d, cyc)
+            return fn
+        if sem in ("ecall", "ebreak"):
+            cause = CAUSE_ECALL_M if sem == "ecall" else CAUSE_BREAKPOINT
+
+            def fn() -> int:
+                return self._trap(pc, cause)
+            return fn
+        if sem == "mret":
+            def fn() -> int:
+                st = self.csr[CSR_MSTATUS]
+                mpie = (st >> 7) & 1
+                self.csr[CSR_MSTATUS] = (st & ~0x8) | (mpie << 3) | 0x80
+                C[0] += cyc
+                C[1] += 1
+                return self.csr[CSR_MEPC] & ~3 & M32
+            return fn
+        if sem == "fence_i":
+            def fn() -> int:
+                self._flush()
+                C[0] += cyc
+                C[1] += 1
+                return pc + 4
+            return fn
+        if sem == "wfi":
+            def fn() -> int:
+                C[0] += cyc
+                C[1] += 1
+                return pc + 4
+            return fn
+        raise AssertionError(f"no system handler for {sem!r}")
+
+    def _counter(self, i: int) -> int:
+        if self._inhibit & (1 << (2 * i)):  # bit 0 CY, bit 2 IR
+            return self._cnt_frozen[i]
+        return (self._C[i] - self._cnt_base[i]) & ((1 << 64) - 1)
+
+    def _set_counter(self, i: int, value: int) -> None:
+        value &= (1 << 64) - 1
+        if self._inhibit & (1 << (2 * i)):
+            self._cnt_frozen[i] = value
+        else:
+            self._cnt_base[i] = self._C[i] - value
+
+    def _csr_read(self, addr: int) -> int:
+        if addr == xdec_spec.CSR_ADDR:
+            return self._xc[0]
+        if addr in (CSR_MCYCLE, CSR_CYCLE):
+            return self._counter(0) & M32
+        if addr in (CSR_MCYCLEH, CSR_CYCLEH):
+            return self._counter(0) >> 32
+        if addr in (CSR_MINSTRET, CSR_INSTRET):
+            return self._counter(1) & M32
+        if addr in (CSR_MINSTRETH, CSR_INSTRETH):
+            return self._counter(1) >> 32
+        if addr == CSR_MCOUNTINHIBIT:
+            return self._inhibit
+        if addr in CSR_LP:
+            level, what = CSR_LP[addr]
+            return getattr(self.hw[level], what)
+        if addr == CSR_MISA:
+            return MISA
+        if addr in (CSR_MVENDORID, CSR_MARCHID, CSR_MIMPID, CSR_MHARTID):
+            return 0
+        if addr in self.csr:
+            return self.csr[addr]
+        raise xdec_ref.IllegalInstruction(f"CSR 0x{addr:03x} does not exist")
+
+    def _csr_write(self, addr: int, v: int) -> None:
+        v &= M32
+        if (addr >> 10) == 3 or addr in CSR_LP:
+            raise xdec_ref.IllegalInstruction(f"CSR 0x{addr:03x} is read-only")
+        if addr == xdec_spec.CSR_ADDR:
+            self._xc[0] = xdec_ref.csr_write(v)
+        elif addr in (CSR_MCYCLE, CSR_MINSTRET):
+            i = 0 if addr == CSR_MCYCLE else 1
+            self._set_counter(i, (self._counter(i) & ~M32) | v)
+        elif addr in (CSR_MCYCLEH, CSR_MINSTRETH):
+            i = 0 if addr == CSR_MCYCLEH else 1
+            self._set_counter(i, (self._counter(i) & M32) | (v << 32))
+        elif addr == CSR_MCOUNTINHIBIT:
+            values = [self._counter(0), self._counter(1)]
+            self._inhibit = v & 0xD
+            for i in (0, 1):
+                self._set_counter(i, values[i])
+        elif addr == CSR_MTVEC:
+            self.csr[addr] = v & 0xFFFF_FF01
+        elif addr == CSR_MSTATUS:
+            self.csr[addr] = (v & 0x88) | 0x1800
+        elif addr == CSR_MEPC:
+            self.csr[addr] = v & ~3 & M32
+        elif addr in (CSR_MISA, CSR_MIP, CSR_MTVAL):
+            pass  # WARL, read-only content in this model
+        elif addr in self.csr:
+            self.csr[addr] = v
+        else:
+            raise xdec_ref.IllegalInstruction(f"CSR 0x{addr:03x} does not exist")
+
+    def _csr_op(self, d: isa.Decoded) -> None:
+        o = d.ops
+        addr = o["csr"]
+        mn = d.insn.mnemonic
+        src = o["uimm"] if mn.endswith("i") else self.regs[o["rs1"]]
+        old = self._csr_read(addr)
+        if mn.startswith("csrrw"):
+            self._csr_write(addr, src)
+        elif o.get("rs1", o.get("uimm")):
+            self._csr_write(addr, old | src if mn.startswith("csrrs") else old & ~src)
+        if o["rd"]:
+            self.regs[o["rd"]] = old & M32
+
+    def _hwloop_op(self, pc: int, d: isa.Decoded, cyc: int) -> int:
+        o, mn = d.ops, d.insn.mnemonic
+        lp = self.hw[o["L"]]
+        rs1 = self.regs[o.get("rs1", 0)]
+        if mn == "cv.starti":
+            lp.start = (pc + (o["uimm"] << 2)) & M32 & ~3
+        elif mn == "cv.start":
+            lp.start = rs1 & ~3
+        elif mn == "cv.endi":
+            lp.end = (pc + (o["uimm"] << 2)) & M32 & ~3
+        elif mn == "cv.end":
+            lp.end = rs1 & ~3
+        elif mn == "cv.counti":
+            lp.count = o["uimm"]
+        elif mn == "cv.count":
+            lp.count = rs1
+        elif mn == "cv.setupi":
+            lp.start, lp.end, lp.count = pc + 4, (pc + (o["uimms"] << 2)) & M32, o["uimm"]
+        elif mn == "cv.setup":
+            lp.start, lp.end, lp.count = pc + 4, (pc + (o["uimm"] << 2)) & M32, rs1
+        else:
+            raise AssertionError(mn)
+        if lp.end and lp.end not in self._loop_ends:
+            self._loop_ends.add(lp.end)
+            self._flush()  # blocks must now stop at this loop end
+        C = self._C
+        C[0] += cyc
+        C[1] += 1
+        if mn in ("cv.setup", "cv.setupi") and lp.count >= 1:
+            self._check_loop(lp)
+            if self.compile_loops:
+                fn = self._loop_fn(lp.start, lp.end)
+                if fn is not None:
+                    self._run_loop(fn, o["L"])
+                    return lp.end
+        return pc + 4
+
+    def _check_loop(self, lp: _HwLoop) -> None:
+        """Constraints of the manual (corev_hw_loop.rst) that a simulator should report."""
+        if lp.end <= lp.start:
+            raise TargetError(f"hardware loop end 0x{lp.end:x} must be > start 0x{lp.start:x}")
+        if (lp.end - lp.start) // 4 < 3:
+            raise TargetError(f"hardware loop body 0x{lp.start:x}..0x{lp.end:x} must contain at "
+                              f"least 3 instructions")
+        for p in range(lp.start, lp.end, 4):
+            if _kind(self._peek(p)) in ("branch", "jal", "jalr"):
+                raise TargetError(f"hardware loop body 0x{lp.start:x}..0x{lp.end:x} contains a "
+                                  f"branch or jump at 0x{p:x}")
+
+    # ---------------------------------------------------------------------------- traps
+    def _trap(self, pc: int, cause: int) -> int:
+        self.traps += 1
+        csr = self.csr
+        if pc == (csr[CSR_MTVEC] & 0xFFFF_FF00) and self.traps > 1:
+            raise TargetError(f"trap loop: the trap handler at 0x{pc:08x} traps itself "
+                              f"(mcause {cause})")
+        st = csr[CSR_MSTATUS]
+        csr[CSR_MSTATUS] = (st & ~0x88) | ((st & 0x8) << 4)
+        csr[CSR_MEPC] = pc
+        csr[CSR_MCAUSE] = cause
+        csr[CSR_MTVAL] = 0
+        self._C[0] += timing.TIMING["trap"].cycles  # type: ignore[operator]
+        return csr[CSR_MTVEC] & 0xFFFF_FF00
+
+    def _locate(self, exc: BaseException) -> tuple[int, int] | None:
+        """(pc of the faulting instruction, static cycles before it) from the traceback."""
+        tb = exc.__traceback__
+        found = None
+        while tb is not None:
+            info = self._codeinfo.get(tb.tb_frame.f_code)
+            if info is not None:
+                found = (info, tb.tb_lineno)
+            tb = tb.tb_next
+        if found is None:
+            return None
+        (kind, start, before, ins, lines), lineno = found
+        idx = lines[lineno - 1] if 0 < lineno <= len(lines) else -1
+        if idx < 0:
+            raise AssertionError(f"cannot locate the fault in generated {kind} at 0x{start:x} "
+                                 f"(line {lineno})") from exc
+        self._C[0] += before[idx]
+        self._C[1] += ins[idx]
+        return start + 4 * idx, before[idx]
+
+    def _exception(self, exc: BaseException, pc: int) -> int:
+        loc = self._locate(exc)
+        if loc is not None:
+            pc = loc[0]
+        if isinstance(exc, xdec_ref.IllegalInstruction):
+            return self._trap(pc, CAUSE_ILLEGAL)
+        if isinstance(exc, _AccessFault):
+            return self._trap(pc, exc.cause)
+        raise exc
+
+    # ---------------------------------------------------------------------------- run
+    def run(self, *, max_instructions: int = 200_000_000) -> RunResult:
+        """Run from the current pc until the program stores to ``MMIO_EXIT``.
+
+        Raises
+        ------
+        TargetError
+            If ``max_instructions`` retire without an exit, or on a trap loop.
+        """
+        C = self._C
+        cache = self._cache
+        pc = self.pc
+        limit = C[1] + max_instructions
+        while True:
+            try:
+                while C[1] < limit:
+                    f = cache.get(pc)
+                    if f is None:
+                        f = self._translate(pc)
+                    pc = f()
+                self.pc = pc
+                raise TargetError(f"no exit after {max_instructions} instructions "
+                                  f"(pc 0x{pc:08x})")
+            except _Exit as e:
+                self.pc = pc
+                return RunResult(target="iss", exit_code=e.code, stdout=bytes(self.stdout),
+                                 cycles=e.cycles, instret=e.instret, marks=list(self.marks),
+                                 memory=bytes(self.mem[self._dbase:self._dbase + self._dsize]))
+            except TargetError:
+                raise
+            except (xdec_ref.IllegalInstruction, _AccessFault) as e:
+                pc = self._exception(e, pc)
+
+
+def run_elf(path: str | Path, *, max_instructions: int = 200_000_000, **kwargs: object
+            ) -> RunResult:
+    """Load a bare-metal ELF into a fresh :class:`Iss` and run it to its exit."""
+    iss = Iss(**kwargs)  # type: ignore[arg-type]
+    iss.load_elf(path)
+    return iss.run(max_instructions=max_instructions)
