@@ -17,6 +17,7 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, str] = {
     "spec": "xdecimate.cmd_spec:register",
     "report": "xdecimate.report:register",
+    "bench": "xdecimate.cmd_bench:register",
 }
 
 

@@ -1,0 +1,301 @@
+"""Kernel benchmark: dense vs software-sparse vs xDecimate on representative layer tiles.
+
+Every run goes through :func:`xdecimate.sw.ckernels.run_kernel` (bit-exact check against the
+golden model included).  Cycles are those of the marked whole-kernel region (im2col, matmul and
+requantization of every pixel pair; no start-up code).  Speedup = dense cycles / sparse cycles
+on the same layer.  Dense kernels run once per layer (their timing does not depend on the
+weight values: no data-dependent instruction in their loops, ``tests/test_bench.py`` checks it).
+
+Layer tiles (all data in the 128 kB DMEM, like the paper's L1; ``docs/kernels.md``):
+
+* ResNet18 for CIFAR (32×32 input; the paper prunes only its 3×3 convolutions), one tile per
+  stage.  Stages 1-3: an 8×8-output tile from the inside of the feature map, i.e. a 10×10
+  input with its 1-pixel halo and no zero padding (what a tiling DMA brings into L1), with as
+  many output channels as keep the dense weights at or below 72 kB: ``rn18-l1`` 64→64 ch
+  (K = 576), ``rn18-l2`` 128→64 (K = 1152), ``rn18-l3`` 256→32 (K = 2304).  Stage 4 works on
+  a 4×4 map, so its tile is the whole map with its zero padding: ``rn18-l4`` 512→16
+  (K = 4608, pad 1).
+* ViT-Small (d = 384, MLP 1536; the paper prunes only the MLP), 16 tokens:
+  ``vit-fc1`` 384→192 and ``vit-fc2`` 1536→48.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ckernels as ck
+from .nm_format import PATTERNS, Pattern
+
+__all__ = [
+    "LAYERS",
+    "PAPER",
+    "QUICK_LAYERS",
+    "BenchResult",
+    "markdown",
+    "plot",
+    "run_bench",
+    "write_outputs",
+]
+
+#: Full benchmark layers (name -> shape).
+LAYERS: dict[str, ck.FCShape | ck.ConvShape] = {
+    "rn18-l1": ck.ConvShape(h=10, w=10, cin=64, cout=64, pad=0, name="rn18-l1"),
+    "rn18-l2": ck.ConvShape(h=10, w=10, cin=128, cout=64, pad=0, name="rn18-l2"),
+    "rn18-l3": ck.ConvShape(h=10, w=10, cin=256, cout=32, pad=0, name="rn18-l3"),
+    "rn18-l4": ck.ConvShape(h=4, w=4, cin=512, cout=16, pad=1, name="rn18-l4"),
+    "vit-fc1": ck.FCShape(k=384, cout=192, tokens=16, name="vit-fc1"),
+    "vit-fc2": ck.FCShape(k=1536, cout=48, tokens=16, name="vit-fc2"),
+}
+#: ``--quick`` layers: the same K as rn18-l1 / vit-fc1, fewer pixels and channels.
+QUICK_LAYERS: dict[str, ck.FCShape | ck.ConvShape] = {
+    "rn18-l1-q": ck.ConvShape(h=6, w=6, cin=64, cout=16, pad=0, name="rn18-l1-q"),
+    "vit-fc1-q": ck.FCShape(k=384, cout=32, tokens=4, name="vit-fc1-q"),
+}
+QUICK_PATTERNS = ("1:4", "1:8", "1:16")
+
+#: The paper's speedups (Daghero et al., MLSys 2025; /work/shared/notes/paper.md, "Results to put
+#: side by side with ours").  Key: (layer kind, kernel, baseline) -> {pattern: speedup}.
+#: The paper's FC baseline is "dense (avg)", not split into 1x2 / 4x2.
+PAPER: dict[tuple[str, str, str], dict[str, float]] = {
+    ("conv", "xdec", "dense_4x2"): {"1:4": 1.12, "1:8": 1.74, "1:16": 2.78},
+    ("conv", "xdec", "dense_1x2"): {"1:4": 1.50, "1:8": 2.4, "1:16": 3.9},
+    ("conv", "sw", "dense_1x2"): {"1:4": 0.81, "1:16": 2.6},
+    ("fc", "sw", "dense"): {"1:4": 1.02, "1:8": 1.6, "1:16": 2.3},
+    ("fc", "xdec", "dense"): {"1:4": 1.8, "1:8": 2.2, "1:16": 2.9},
+}
+
+
+def paper_value(kind: str, kernel: str, baseline: str, pattern: str) -> float | None:
+    """The paper's speedup for this cell, or None (FC: "dense" stands for either baseline)."""
+    for key in ((kind, kernel, baseline), (kind, kernel, "dense")):
+        if key in PAPER:
+            return PAPER[key].get(pattern)
+    return None
+
+
+@dataclass
+class BenchResult:
+    """All runs of one benchmark, plus the speedup rows derived from them."""
+
+    runs: list[ck.KernelRun]
+    quick: bool
+    target: str
+    seconds: float = 0.0
+    rows: list[dict[str, object]] = field(default_factory=list)
+
+    def dense(self, layer: str, kernel: str) -> ck.KernelRun:
+        return next(r for r in self.runs if r.layer == layer and r.kernel == kernel)
+
+    def summary(self) -> list[dict[str, object]]:
+        """Geometric-mean speedup per (kind, kernel, pattern) over the layers."""
+        out = []
+        keys = sorted({(r["kind"], r["kernel"], r["pattern"]) for r in self.rows},
+                      key=lambda k: (k[0], k[1], _pat_order(str(k[2]))))
+        for kind, kernel, pattern in keys:
+            sel = [r for r in self.rows if (r["kind"], r["kernel"], r["pattern"])
+                   == (kind, kernel, pattern)]
+            row: dict[str, object] = {"kind": kind, "kernel": kernel, "pattern": pattern,
+                                      "layers": len(sel)}
+            for base in ck.DENSE_KERNELS:
+                vals = [float(r[f"speedup_{base}"]) for r in sel]
+                row[f"speedup_{base}"] = math.exp(sum(map(math.log, vals)) / len(vals))
+                row[f"paper_{base}"] = paper_value(str(kind), str(kernel), base, str(pattern))
+            out.append(row)
+        return out
+
+
+def _pat_order(p: str) -> tuple[int, int]:
+    n, m = (int(t) for t in p.split(":"))
+    return (n, m)
+
+
+def run_bench(*, quick: bool = False, patterns: tuple[str, ...] | None = None,
+              layers: dict[str, ck.FCShape | ck.ConvShape] | None = None,
+              target: ck.Target | None = None, cache_key: str | None = None,
+              log: Callable[[str], None] = print) -> BenchResult:
+    """Run every kernel on every layer and pattern; return runs and speedup rows.
+
+    ``target``/``cache_key`` as in :func:`xdecimate.sw.ckernels.run_kernel` (default: the ISS).
+    Raises ``AssertionError`` if any kernel output is not bit-exact.
+    """
+    layers = layers or (QUICK_LAYERS if quick else LAYERS)
+    patterns = patterns or (QUICK_PATTERNS if quick else tuple(str(p) for p in PATTERNS))
+    for p in patterns:
+        Pattern.parse(p)
+    t0 = time.perf_counter()
+    res = BenchResult(runs=[], quick=quick, target="")
+    for name, shape in layers.items():
+        dense = {}
+        for kernel in ck.DENSE_KERNELS:
+            t = time.perf_counter()
+            run = ck.run_kernel(ck.make_case(shape, patterns[0]), kernel, target=target,
+                                cache_key=cache_key)
+            res.target = run.target
+            run.pattern = "dense"
+            res.runs.append(run)
+            dense[kernel] = run
+            log(f"{name} {kernel}: {run.kernel_cycles} cycles ({time.perf_counter() - t:.1f} s)")
+        for pattern in patterns:
+            case = ck.make_case(shape, pattern)
+            for kernel in ck.SPARSE_KERNELS:
+                t = time.perf_counter()
+                run = ck.run_kernel(case, kernel, target=target, cache_key=cache_key)
+                res.runs.append(run)
+                row: dict[str, object] = {
+                    "layer": name, "kind": shape.kind, "pattern": pattern, "kernel": kernel,
+                    "k": shape.k, "cout": shape.cout, "pixels": shape.npix,
+                    "cycles": run.kernel_cycles, "loop_instr_per_8mac": run.loop.per_8_macs,
+                }
+                for base, d in dense.items():
+                    row[f"speedup_{base}"] = d.kernel_cycles / run.kernel_cycles
+                    row[f"paper_{base}"] = paper_value(shape.kind, kernel, base, pattern)
+                for region in ("im2col", "matmul", "requant"):
+                    r = run.regions.get(region)
+                    row[f"share_{region}"] = r.cycles / run.kernel_cycles if r else 0.0
+                res.rows.append(row)
+                log(f"{name} {pattern} {kernel}: {run.kernel_cycles} cycles, "
+                    f"{row['speedup_dense_1x2']:.2f}x vs 1x2, {row['speedup_dense_4x2']:.2f}x "
+                    f"vs 4x2 ({time.perf_counter() - t:.1f} s)")
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def im2col_coverage(shape: ck.ConvShape, pattern: str) -> tuple[float, float]:
+    """Fractions of the im2col bytes and words that some NZ weight of the layer reads.
+
+    A "decimate im2col" that copies only these could save at most the rest; the bench data
+    (random weights, magnitude-pruned) is used.
+    """
+    w = ck.make_case(shape, pattern).w
+    used = (w != 0).any(axis=0)
+    k4 = -(-used.size // 4) * 4
+    padded = list(used) + [False] * (k4 - used.size)
+    words = [any(padded[i:i + 4]) for i in range(0, k4, 4)]
+    return float(used.mean()), sum(words) / len(words)
+
+
+def _fmt(v: object, spec: str = ".2f") -> str:
+    return "–" if v is None else format(v, spec)
+
+
+def markdown(res: BenchResult) -> str:
+    """Markdown tables: per-layer runs, dense baselines, and the summary next to the paper."""
+    lines = [
+        f"Target `{res.target}`; cycles of the whole marked kernel (im2col + matmul + requant). "
+        "Speedup = dense cycles / sparse cycles on the same layer tile. Paper columns: "
+        "Daghero et al., MLSys 2025 (FC: the paper's \"vs dense, average\").", "",
+        "### Summary (geometric mean over the layers) next to the paper", "",
+        "| Kind | Kernel | Pattern | vs 1×2 (ours) | vs 1×2 (paper) | vs 4×2 (ours) "
+        "| vs 4×2 (paper) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [f"| {s['kind']} | {s['kernel']} | {s['pattern']} "
+              f"| {_fmt(s['speedup_dense_1x2'])}× | {_fmt(s['paper_dense_1x2'])} "
+              f"| {_fmt(s['speedup_dense_4x2'])}× | {_fmt(s['paper_dense_4x2'])} |"
+              for s in res.summary()]
+    lines += ["", "### Dense baselines", "",
+              "| Layer | K | Cout | Pixels | Kernel | Cycles | MACs/cycle | Loop instr / 8 MACs |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in res.runs:
+        if r.pattern == "dense":
+            lines.append(f"| {r.layer} | {r.k} | {r.cout} | {r.pixels} | {r.kernel} "
+                         f"| {r.kernel_cycles} | {r.macs / r.kernel_cycles:.2f} "
+                         f"| {r.loop.per_8_macs:.1f} |")
+    lines += ["", "### Sparse kernels per layer", "",
+              "| Layer | Pattern | Kernel | Cycles | vs 1×2 | vs 4×2 | Loop instr / 8 MACs "
+              "| im2col | matmul | requant |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in res.rows:
+        lines.append(
+            f"| {r['layer']} | {r['pattern']} | {r['kernel']} | {r['cycles']} "
+            f"| {_fmt(r['speedup_dense_1x2'])}× | {_fmt(r['speedup_dense_4x2'])}× "
+            f"| {_fmt(r['loop_instr_per_8mac'], '.0f')} | {_fmt(r['share_im2col'], '.0%')} "
+            f"| {_fmt(r['share_matmul'], '.0%')} | {_fmt(r['share_requant'], '.0%')} |")
+    convs = {r["layer"]: r for r in res.rows if r["kind"] == "conv"}
+    pats = [p for p in ("1:4", "1:8", "1:16") if any(r["pattern"] == p for r in res.rows)]
+    shapes = {**LAYERS, **QUICK_LAYERS}
+    if convs and pats:
+        lines += ["", "### Decimate im2col: share of the im2col buffer the NZ weights read", "",
+                  "A word-granular selective im2col can skip only words no row reads; a "
+                  "byte-granular one costs 2+ instructions per byte instead of 0.5 (word "
+                  "copies). Not kept: see `docs/kernels.md`.", "",
+                  "| Layer | Cout | " + " | ".join(f"{p} bytes / words" for p in pats) + " |",
+                  "|---|---|" + "---|" * len(pats)]
+        for name in convs:
+            shape = shapes.get(name)
+            if not isinstance(shape, ck.ConvShape):
+                continue
+            cells = []
+            for p in pats:
+                b, w = im2col_coverage(shape, p)
+                cells.append(f"{b:.1%} / {w:.1%}")
+            lines.append(f"| {name} | {shape.cout} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(res: BenchResult, path: Path) -> Path:
+    """Speedup vs sparsity (N = 1 patterns): ours (lines) and the paper's (hollow markers)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pats = [p for p in ("1:4", "1:8", "1:16") if any(r["pattern"] == p for r in res.rows)]
+    xs = list(range(len(pats)))
+    summ = {(s["kind"], s["kernel"], s["pattern"]): s for s in res.summary()}
+    kinds = [k for k in ("conv", "fc") if any(r["kind"] == k for r in res.rows)]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(6 * len(kinds), 4.2), squeeze=False)
+    styles = {("xdec", "dense_1x2"): ("C0", "-"), ("xdec", "dense_4x2"): ("C1", "-"),
+              ("sw", "dense_1x2"): ("C2", "--"), ("sw", "dense_4x2"): ("C3", "--"),
+              ("xdec4", "dense_4x2"): ("C4", "-.")}
+    names = {"xdec": "xDecimate", "xdec4": "xDecimate 1x4", "sw": "SW sparse"}
+    for ax, kind in zip(axes[0], kinds, strict=True):
+        for (kernel, base), (color, ls) in styles.items():
+            ys = [summ.get((kind, kernel, p), {}).get(f"speedup_{base}") for p in pats]
+            if not any(y is not None for y in ys):
+                continue
+            label = f"ours: {names[kernel]} vs {base.split('_')[1]}"
+            ax.plot(xs, ys, ls, color=color, marker="o", label=label)
+            pv = [paper_value(kind, kernel, base, p) for p in pats]
+            if kind == "fc" and base == "dense_4x2":
+                continue  # the paper's FC numbers have one dense baseline: drawn once
+            if any(v is not None for v in pv):
+                bl = "dense avg" if kind == "fc" else base.split("_")[1]
+                ax.plot([x for x, v in zip(xs, pv, strict=True) if v is not None],
+                        [v for v in pv if v is not None], ":", color=color, marker="s",
+                        mfc="none", label=f"paper: {'xDecimate' if kernel == 'xdec' else 'SW'}"
+                        f" vs {bl}")
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.set_xticks(xs, pats)
+        ax.set_xlabel("N:M pattern")
+        ax.set_ylabel("speedup over dense (×)")
+        ax.set_title(f"{'Convolution' if kind == 'conv' else 'Fully connected'} "
+                     f"({res.target}; geo-mean over layers)")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_outputs(res: BenchResult, out: Path) -> dict[str, Path]:
+    """Write ``bench.json``, ``bench.md`` and ``speedup.png`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "bench.json", "md": out / "bench.md", "png": out / "speedup.png"}
+    paths["json"].write_text(json.dumps({
+        "target": res.target, "quick": res.quick, "seconds": res.seconds,
+        "layers": {n: s.__dict__ | {"kind": s.kind, "k": s.k, "macs": s.macs}
+                   for n, s in (QUICK_LAYERS if res.quick else LAYERS).items()},
+        "paper": {"|".join(k): v for k, v in PAPER.items()},
+        "summary": res.summary(), "rows": res.rows,
+        "runs": [r.to_json() for r in res.runs]}, indent=1, default=str))
+    paths["md"].write_text("# Kernel benchmark\n\n" + markdown(res))
+    plot(res, paths["png"])
+    return paths

@@ -1,0 +1,28 @@
+"""Report section: kernel speedups (dense vs software-sparse vs xDecimate) next to the paper."""
+
+from __future__ import annotations
+
+from . import bench
+
+__all__ = ["report_section"]
+
+
+def report_section(ctx) -> str:
+    """Markdown for ``xdecimate report``; writes ``bench.json``/``speedup.png`` into ``ctx.out``.
+
+    Raises ``AssertionError`` (failing the report) if any kernel output is not bit-exact.
+    """
+    res = bench.run_bench(quick=ctx.quick, log=ctx.log)
+    paths = bench.write_outputs(res, ctx.out / "bench")
+    layers = bench.QUICK_LAYERS if ctx.quick else bench.LAYERS
+    shapes = ", ".join(f"`{n}` (K = {s.k}, Cout = {s.cout}, {s.npix} "
+                       f"{'pixels' if s.kind == 'conv' else 'tokens'})"
+                       for n, s in layers.items())
+    lines = [
+        "## Kernel benchmark: dense vs software sparse vs xDecimate", "",
+        f"C kernels (`sw/c/kernels`, `docs/kernels.md`) on the ISS, every output bit-exact with "
+        f"the golden model; {len(res.runs)} runs in {res.seconds:.0f} s. Layers: {shapes}.", "",
+        f"![speedup vs sparsity]({paths['png'].relative_to(ctx.out)})", "",
+        bench.markdown(res),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+/* xdk: int8 x uint8 kernels for CV32E40P + XpulpV2 (+ xDecimate): dense, software-sparse and
+ * xDecimate fully-connected and convolution layers.  See docs/kernels.md.
+ *
+ * Data types follow PULP-NN and the golden model (sw/kernels.py, docs/quantization.md):
+ * activations uint8 (HWC), weights int8, int32 accumulators initialised with the bias,
+ * requantization y = clip((acc * mult + rnd) >> shift, 0, 255) computed in int32.
+ *
+ * Structure of every layer: for each chunk of 2 (or 4, for kernels with a quad block) output
+ * pixels or tokens -- [im2col of the chunk] -> block kernel (all output channels, int32
+ * accumulators into `acc`) -> requant of the chunk into the HWC output.  The block kernels are single inline-asm statements with two
+ * nested CORE-V hardware loops (loop 1 over output channels, loop 0 over K), so the inner loops
+ * are exactly the instruction sequences documented in docs/kernels.md.  A last odd pixel runs
+ * the pair kernel with both streams on the same pixel (its B result is discarded).
+ *
+ * Regions are marked with hal_mark(): region R starts with id 2R and ends with id 2R+1.
+ */
+#ifndef XDK_H
+#define XDK_H
+#include <stdint.h>
+
+#include "hal.h"
+
+/* ---- region markers ------------------------------------------------------------------- */
+#define XDK_R_KERNEL 1  /* the whole layer */
+#define XDK_R_IM2COL 2  /* im2col of one pixel pair (conv only) */
+#define XDK_R_MATMUL 3  /* block kernel of one pixel pair: all output channels */
+#define XDK_R_REQUANT 4 /* requantization of one pixel pair */
+#define XDK_BEGIN(r) hal_mark(2u * (r))
+#define XDK_END(r) hal_mark(2u * (r) + 1u)
+
+/* ---- assembler strings for the XpulpV2 subset and xDecimate --------------------------------
+ * GCC 12 knows no CORE-V mnemonics, so the hot loops are written with `.insn`.  Operands are
+ * assembler strings ("%[w]", "t0").  Encodings: CV32E40P v1.8.3 (sw/isa.py is the table;
+ * tests/test_ckernels.py checks every macro below against it).                                */
+#define XDK_STR_(x) #x
+#define XDK_STR(x) XDK_STR_(x)
+/* cv.lw / cv.lhu / cv.lbu rd, (rs1), imm: load, then rs1 += imm */
+#define XDK_LW_PI(rd, rs1, imm) ".insn i 0x0b, 2, " rd ", " rs1 ", " XDK_STR(imm) "\n\t"
+#define XDK_LHU_PI(rd, rs1, imm) ".insn i 0x0b, 5, " rd ", " rs1 ", " XDK_STR(imm) "\n\t"
+#define XDK_LBU_PI(rd, rs1, imm) ".insn i 0x0b, 4, " rd ", " rs1 ", " XDK_STR(imm) "\n\t"
+/* cv.lbu rd, rs2(rs1): rd = Zext(Mem8(rs1 + rs2)) */
+#define XDK_LBU_RR(rd, rs1, rs2) ".insn r 0x2b, 3, 0x0c, " rd ", " rs1 ", " rs2 "\n\t"
+/* cv.sw / cv.sb rs2, (rs1), imm: store, then rs1 += imm */
+#define XDK_SW_PI(rs2, rs1, imm) ".insn s 0x2b, 2, " rs2 ", " XDK_STR(imm) "(" rs1 ")\n\t"
+#define XDK_SB_PI(rs2, rs1, imm) ".insn s 0x2b, 0, " rs2 ", " XDK_STR(imm) "(" rs1 ")\n\t"
+/* cv.sdotusp.b rd, rs1, rs2: rd += sum of unsigned bytes of rs1 x signed bytes of rs2 */
+#define XDK_SDOTUSP_B(rd, rs1, rs2) ".insn r 0x7b, 1, 0x50, " rd ", " rs1 ", " rs2 "\n\t"
+/* cv.mac rd, rs1, rs2: rd += rs1 * rs2 */
+#define XDK_MAC(rd, rs1, rs2) ".insn r 0x2b, 3, 0x48, " rd ", " rs1 ", " rs2 "\n\t"
+/* cv.clipu rd, rs1, 9: rd = clamp(rs1, 0, 255) */
+#define XDK_CLIPU_255(rd, rs1) ".insn r 0x2b, 3, 0x39, " rd ", " rs1 ", x9\n\t"
+/* xdec.lb rd, rs1, rs2 (custom-1, funct3 110, funct7 0; docs/xdecimate.md) */
+#define XDK_XDEC_LB(rd, rs1, rs2) ".insn r 0x2b, 6, 0, " rd ", " rs1 ", " rs2 "\n\t"
+/* cv.setup L, rs1, n: hardware loop L over the next n - 1 instructions, rs1 iterations.
+ * `.insn` takes no forward label expressions, so n is a literal and XDK_HWLOOP_CHECK (placed
+ * at the end label) makes the assembler verify it.                                           */
+#define XDK_SETUP(L, rs1, n) ".insn i 0x2b, 4, " XDK_HWL_RD_##L ", " rs1 ", " XDK_STR(n) "\n\t"
+#define XDK_HWL_RD_0 "x14" /* bits 11:7 = funct4 0111, L */
+#define XDK_HWL_RD_1 "x15"
+#define XDK_HWLOOP_CHECK(start, end, n)                                                       \
+    ".if (" end " - " start ") != 4 * (" XDK_STR(n) ")\n\t.error \"hardware loop: " start "->" \
+    end " is not " XDK_STR(n) " instructions\"\n\t.endif\n\t"
+/* csrw xdec, rs1 (csrrw x0, 0x800, rs1; the CSR number as a signed 12-bit immediate, so that
+ * the file also assembles with -march=rv32im, where binutils >= 2.38 has no Zicsr mnemonics) */
+#define XDK_XDEC_CSR_IMM (-2048)
+#define XDK_CSRW_XDEC(rs1) ".insn i 0x73, 1, x0, " rs1 ", " XDK_STR(XDK_XDEC_CSR_IMM) "\n\t"
+
+/* ---- layer descriptor --------------------------------------------------------------------- */
+enum { XDK_FC = 0, XDK_CONV = 1 };
+
+typedef struct xdk_layer {
+    uint32_t kind;    /* XDK_FC or XDK_CONV */
+    uint32_t cout;    /* output channels = weight rows */
+    uint32_t k;       /* reduction length K (conv: kh * kw * cin) */
+    uint32_t xstride; /* bytes between the activation vectors of two pixels (FC input, or
+                       * the im2col buffer); a multiple of 4 and >= K */
+    uint32_t npix;    /* output pixels (conv: ho * wo) or tokens (FC) */
+    /* convolution geometry (kind == XDK_CONV) */
+    uint32_t h, w, cin, kh, kw, stride, pad, ho, wo;
+    /* weights: dense int8 [cout][wstride] or the N:M image of sw/nm_format.py */
+    const void *wgt;
+    uint32_t wstride;  /* dense: bytes per row (K rounded to 4); sparse: row_stride */
+    uint32_t kwords;   /* dense: words per row (= wstride / 4) */
+    uint32_t m, n;     /* sparse pattern N:M */
+    uint32_t nnz_row;  /* sparse: NZ slots per row */
+    uint32_t groups;   /* sparse: groups of 4 NZ slots per row */
+    uint32_t ustride;  /* sparse: bytes per index unit (1 for M = 4, else 2) */
+    uint32_t rowskip;  /* sparse: row_stride - nnz_row - groups * ustride */
+    uint32_t csr_p2;   /* sparse: xdec CSR value for a row (cnt 0, M, N, P = 2) */
+    uint32_t csr_p4;   /* sparse: the same with P = 4 */
+    const int32_t *bias;
+    int32_t mult, rnd, shift; /* requantization */
+} xdk_layer;
+
+/* A pair block: all `cout` rows for the pixel pair (xa, xb); int32 accumulators to
+ * acc[0..cout) (pixel A) and acc[cout..2 cout) (pixel B). */
+typedef void (*xdk_pair_fn)(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                            int32_t *acc);
+/* A quad block: the same for four pixels, acc[s * cout + row] for pixel s. */
+typedef void (*xdk_quad_fn)(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                            const uint8_t *xc, const uint8_t *xd, int32_t *acc);
+/* A kernel: its pair block and, optionally, a quad block used while >= 4 pixels remain. */
+typedef struct xdk_kernel {
+    xdk_pair_fn pair;
+    xdk_quad_fn quad;
+} xdk_kernel;
+
+extern const xdk_kernel xdk_dense_1x2; /* dense, 1 channel x 2 pixels */
+extern const xdk_kernel xdk_dense_4x2; /* dense, 4 channels x 2 pixels (PULP-NN style) */
+extern const xdk_kernel xdk_sw;        /* N:M sparse, software decoding, 1 x 2 */
+extern const xdk_kernel xdk_xdec;      /* N:M sparse, xDecimate, 1 x 2 (the paper's loop) */
+extern const xdk_kernel xdk_xdec4;     /* N:M sparse, xDecimate, 1 x 4 (P = 4) */
+
+void xdk_block_dense_1x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
+void xdk_block_dense_4x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
+void xdk_block_sw(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
+void xdk_block_xdec(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
+void xdk_block_xdec4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                     const uint8_t *xc, const uint8_t *xd, int32_t *acc);
+/* The variants the dispatchers above call (one hot loop each). */
+void xdk_block_xdec_m4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
+void xdk_block_xdec_m816(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                         int32_t *acc);
+void xdk_block_xdec4_m4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                        const uint8_t *xc, const uint8_t *xd, int32_t *acc);
+void xdk_block_xdec4_m816(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                          const uint8_t *xc, const uint8_t *xd, int32_t *acc);
+#define XDK_SW_DECL(N, M)                                                                     \
+    void xdk_block_sw_##N##_##M(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,    \
+                                int32_t *acc);
+XDK_SW_DECL(1, 4)
+XDK_SW_DECL(1, 8)
+XDK_SW_DECL(1, 16)
+XDK_SW_DECL(2, 4)
+XDK_SW_DECL(2, 8)
+XDK_SW_DECL(2, 16)
+
+/* Requantize n int32 accumulators into n uint8 outputs. */
+void xdk_requant(const xdk_layer *L, const int32_t *acc, uint8_t *y, uint32_t n);
+/* im2col of output pixel (oy, ox) into col: L->k bytes in HWC patch order (ky, kx, c), zero
+ * padding; word aligned. */
+void xdk_im2col(const xdk_layer *L, const uint8_t *x, uint32_t oy, uint32_t ox, uint8_t *col);
+
+/* Layers.  x: FC input [npix][xstride] (plus padding bytes up to the last row's k_pad) or conv
+ * input [h][w][cin]; y: output [npix][cout]; acc: 4 * cout int32 of scratch (2 * cout if the
+ * kernel has no quad block); col: conv only, 4 (or 2) * xstride bytes of scratch, aligned. */
+void xdk_fc(const xdk_layer *L, const xdk_kernel *kern, const uint8_t *x, uint8_t *y,
+            int32_t *acc);
+void xdk_conv(const xdk_layer *L, const xdk_kernel *kern, const uint8_t *x, uint8_t *y,
+              int32_t *acc, uint8_t *col);
+
+#endif /* XDK_H */

@@ -1,0 +1,693 @@
+"""Harness for the C kernel library (``sw/c/kernels/``): build, run on a target, check, measure.
+
+For one layer shape, one pattern and one kernel this module
+
+1. makes the layer's data from a seed: uint8 activations, int8 weights magnitude-pruned to the
+   pattern (:func:`xdecimate.sw.prune.prune_nm`), int32 bias, and a requantization chosen from
+   the real accumulator range (:func:`xdecimate.sw.quant.choose_requant`);
+2. writes a C file holding that data as arrays (weights as the dense matrix for the dense
+   kernels, as the N:M image of :func:`xdecimate.sw.nm_format.compress` for the sparse ones),
+   a layer descriptor and a ``main`` calling the kernel, and builds it with
+   :func:`xdecimate.sw.toolchain.build_elf` (cached by content under ``build/toolchain/``);
+3. runs the ELF on a *target* -- any function ``run(elf) -> RunResult``; the default is the
+   ISS (:func:`xdecimate.sw.iss.run_elf`), the CV32E40P RTL harness plugs in the same way --
+   caching results by ELF content and target name under ``build/ckernels/runs/``;
+4. reads the output tensor back from the data-memory snapshot (its address from the ELF
+   symbol table) and compares it **bit for bit** with the golden model
+   (:func:`xdecimate.sw.kernels.fc_dense` / ``conv2d_dense`` on the pruned weights; the sparse
+   golden kernels give the same bits, ``tests/test_kernels.py``);
+5. reports cycles and instructions per marked region (whole kernel, im2col, matmul, requant)
+   and the static shape of each hot loop (instructions, MACs, instructions per 8 MACs), read
+   from the ELF with the ISA table's disassembler.
+
+Kernels: ``dense_1x2``, ``dense_4x2`` (dense baselines), ``sw`` (software N:M sparse) and
+``xdec`` (xDecimate).  Layouts and loops are described in ``docs/kernels.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from . import isa, memmap, nm_format, xdec_ref
+from .kernels import conv2d_dense, conv2d_out_shape, fc_dense, im2col
+from .nm_format import NMImage, Pattern
+from .prune import prune_nm
+from .quant import Requant, choose_requant
+from .target import RunResult, TargetError
+
+__all__ = [
+    "DENSE_KERNELS",
+    "KERNELS",
+    "REGIONS",
+    "SPARSE_KERNELS",
+    "ConvShape",
+    "FCShape",
+    "KernelRun",
+    "LayerCase",
+    "LoopShape",
+    "RegionTotal",
+    "build",
+    "hot_loop",
+    "iss_cache_key",
+    "iss_target",
+    "make_case",
+    "read_output",
+    "region_totals",
+    "run_kernel",
+]
+
+#: The C library: every file of ``sw/c/kernels/``.
+KERNEL_DIR = Path(__file__).resolve().parent / "c" / "kernels"
+KERNEL_SOURCES = ("xdk_common.c", "xdk_dense.c", "xdk_sw.c", "xdk_xdec.c")
+
+DENSE_KERNELS = ("dense_1x2", "dense_4x2")
+SPARSE_KERNELS = ("sw", "xdec", "xdec4")
+#: Kernel name -> the C ``xdk_kernel`` passed to ``xdk_fc`` / ``xdk_conv``.
+KERNELS: dict[str, str] = {
+    "dense_1x2": "xdk_dense_1x2",
+    "dense_4x2": "xdk_dense_4x2",
+    "sw": "xdk_sw",
+    "xdec": "xdk_xdec",
+    "xdec4": "xdk_xdec4",
+}
+#: Kernels with a 4-pixel block (need 4 pixels of scratch).
+QUAD_KERNELS = ("xdec4",)
+#: Marked regions (``xdk.h``): region r starts with mark 2r and ends with mark 2r + 1.
+REGIONS: dict[str, int] = {"kernel": 1, "im2col": 2, "matmul": 3, "requant": 4}
+
+#: Bytes of DMEM kept free for the stack and small variables.
+STACK_RESERVE = 2048
+
+Target = Callable[[Path], RunResult]
+
+
+# --------------------------------------------------------------------------------------------
+# Layer shapes
+# --------------------------------------------------------------------------------------------
+
+
+def _pos_int(name: str, v: object) -> int:
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+        raise ValueError(f"{name} must be a positive integer, not {v!r}")
+    return int(v)
+
+
+@dataclass(frozen=True)
+class FCShape:
+    """A fully-connected layer: ``tokens`` input vectors of ``k`` bytes, ``cout`` outputs each.
+
+    ``k`` must be a multiple of 4 (activation rows are word aligned).
+    """
+
+    k: int
+    cout: int
+    tokens: int
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        for n in ("k", "cout", "tokens"):
+            _pos_int(n, getattr(self, n))
+        if self.k % 4:
+            raise ValueError(f"FC K must be a multiple of 4 (word-aligned activation rows), "
+                             f"not {self.k!r}")
+
+    kind = "fc"
+
+    @property
+    def npix(self) -> int:
+        return self.tokens
+
+    @property
+    def macs(self) -> int:
+        """Dense multiply-accumulates of the layer."""
+        return self.k * self.cout * self.tokens
+
+    def label(self) -> str:
+        return self.name or f"fc{self.k}x{self.cout}x{self.tokens}"
+
+
+@dataclass(frozen=True)
+class ConvShape:
+    """A 2-D convolution on an HWC ``h`` x ``w`` x ``cin`` input (``cin`` a multiple of 4)."""
+
+    h: int
+    w: int
+    cin: int
+    cout: int
+    kh: int = 3
+    kw: int = 3
+    stride: int = 1
+    pad: int = 1
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        for n in ("h", "w", "cin", "cout", "kh", "kw", "stride"):
+            _pos_int(n, getattr(self, n))
+        if self.cin % 4:
+            raise ValueError(f"conv Cin must be a multiple of 4 (im2col copies words), "
+                             f"not {self.cin!r}")
+        conv2d_out_shape(self.h, self.w, self.kh, self.kw, self.stride, self.pad)
+
+    kind = "conv"
+
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        return conv2d_out_shape(self.h, self.w, self.kh, self.kw, self.stride, self.pad)
+
+    @property
+    def k(self) -> int:
+        return self.kh * self.kw * self.cin
+
+    @property
+    def npix(self) -> int:
+        ho, wo = self.out_hw
+        return ho * wo
+
+    @property
+    def macs(self) -> int:
+        return self.k * self.cout * self.npix
+
+    def label(self) -> str:
+        return self.name or (f"conv{self.kh}x{self.kw}_{self.h}x{self.w}x{self.cin}"
+                             f"to{self.cout}_s{self.stride}p{self.pad}")
+
+
+Shape = FCShape | ConvShape
+
+
+# --------------------------------------------------------------------------------------------
+# Layer data and golden output
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class LayerCase:
+    """A layer instance: shape, pattern, data and its golden output.
+
+    Attributes
+    ----------
+    x : uint8 input, (tokens, K) for FC, (H, W, Cin) for conv.
+    w : int8 pruned weights as the dense (Cout, K) matrix (HWC order for conv).
+    bias : int32 (Cout,).
+    rq : requantization.
+    """
+
+    shape: Shape
+    pattern: Pattern
+    x: np.ndarray
+    w: np.ndarray
+    bias: np.ndarray
+    rq: Requant
+    seed: int = 0
+
+    @cached_property
+    def img(self) -> NMImage:
+        return nm_format.compress(self.w, self.pattern)
+
+    @cached_property
+    def golden(self) -> np.ndarray:
+        """uint8 output (pixels, Cout)."""
+        if isinstance(self.shape, FCShape):
+            return fc_dense(self.x, self.w, self.bias, self.rq)
+        s = self.shape
+        w4 = self.w.reshape(s.cout, s.kh, s.kw, s.cin)
+        out = conv2d_dense(self.x, w4, self.bias, self.rq, stride=s.stride, pad=s.pad)
+        return out.reshape(-1, s.cout)
+
+    def label(self) -> str:
+        return f"{self.shape.label()}@{self.pattern}"
+
+
+def make_case(shape: Shape, pattern: Pattern | str, *, seed: int = 0) -> LayerCase:
+    """Random layer data for ``shape`` with weights pruned to ``pattern``.
+
+    Activations are uniform in 0..255, weights uniform in -127..127 before pruning, the bias
+    about the size of one output's sum of products; the requantization maps the largest
+    accumulator to about 255 (:func:`choose_requant`), so outputs use the whole uint8 range.
+    """
+    if isinstance(pattern, str):
+        pattern = Pattern.parse(pattern)
+    if not isinstance(pattern, Pattern):
+        raise TypeError(f"pattern must be a Pattern or 'N:M', not {pattern!r}")
+    if not isinstance(shape, (FCShape, ConvShape)):
+        raise TypeError(f"shape must be an FCShape or a ConvShape, not {type(shape).__name__}")
+    rng = np.random.default_rng([seed, shape.k, shape.cout, shape.npix, pattern.n, pattern.m])
+    if isinstance(shape, FCShape):
+        x = rng.integers(0, 256, size=(shape.tokens, shape.k), dtype=np.uint8)
+        cols = x
+    else:
+        x = rng.integers(0, 256, size=(shape.h, shape.w, shape.cin), dtype=np.uint8)
+        cols = im2col(x, shape.kh, shape.kw, stride=shape.stride, pad=shape.pad)
+    w = prune_nm(rng.integers(-127, 128, size=(shape.cout, shape.k), dtype=np.int8), pattern)
+    acc = cols.astype(np.int64) @ w.astype(np.int64).T
+    spread = max(1, int(np.abs(acc).max()) // 4)
+    bias = rng.integers(-spread, spread + 1, size=shape.cout).astype(np.int32)
+    acc_max = max(1, int(np.abs(acc + bias.astype(np.int64)).max()))
+    rq = choose_requant(acc_max)
+    return LayerCase(shape=shape, pattern=pattern, x=x, w=w, bias=bias, rq=rq, seed=seed)
+
+
+# --------------------------------------------------------------------------------------------
+# C program generation
+# --------------------------------------------------------------------------------------------
+
+
+def _c_bytes(name: str, data: bytes | np.ndarray, *, const: bool = False) -> str:
+    b = bytes(np.asarray(data, dtype=np.uint8).tobytes()) if isinstance(data, np.ndarray) \
+        else bytes(data)
+    body = ",\n".join(", ".join(f"0x{v:02x}" for v in b[i:i + 24]) for i in range(0, len(b), 24))
+    return (f"__attribute__((aligned(4))) {'const ' if const else ''}uint8_t {name}[{len(b)}]"
+            f" = {{\n{body}\n}};\n")
+
+
+def _c_i32(name: str, data: np.ndarray) -> str:
+    vals = [int(v) for v in data]
+    body = ",\n".join(", ".join(str(v) for v in vals[i:i + 12]) for i in range(0, len(vals), 12))
+    return f"int32_t {name}[{len(vals)}] = {{\n{body}\n}};\n"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Byte sizes of the program's data (everything lives in DMEM, like the paper's L1)."""
+
+    xstride: int
+    x_bytes: int
+    w_bytes: int
+    y_bytes: int
+    acc_bytes: int
+    col_bytes: int
+    bias_bytes: int
+
+    @property
+    def total(self) -> int:
+        return (self.x_bytes + self.w_bytes + self.y_bytes + self.acc_bytes + self.col_bytes
+                + self.bias_bytes + 256)  # + the layer descriptor and alignment
+
+
+def _layout(case: LayerCase, kernel: str) -> _Layout:
+    s = case.shape
+    sparse = kernel in SPARSE_KERNELS
+    k4 = -(-s.k // 4) * 4
+    kp = case.img.k_pad if sparse else k4
+    if isinstance(s, FCShape):
+        xstride = s.k
+        x_bytes = s.tokens * s.k + (kp - s.k)  # the last row is readable up to k_pad
+        col = 0
+    else:
+        xstride = kp
+        x_bytes = s.h * s.w * s.cin
+        col = (4 if kernel in QUAD_KERNELS else 2) * kp
+    w_bytes = case.img.nbytes if sparse else s.cout * k4
+    acc = (16 if kernel in QUAD_KERNELS else 8) * s.cout
+    return _Layout(xstride=xstride, x_bytes=-(-x_bytes // 4) * 4, w_bytes=w_bytes,
+                   y_bytes=s.npix * s.cout, acc_bytes=acc, col_bytes=col,
+                   bias_bytes=4 * s.cout)
+
+
+def check_fits(case: LayerCase, kernel: str) -> _Layout:
+    """Layout of ``case`` for ``kernel``; ``ValueError`` if it does not fit in DMEM."""
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {sorted(KERNELS)}, not {kernel!r}")
+    lay = _layout(case, kernel)
+    budget = memmap.DMEM_SIZE - STACK_RESERVE
+    if lay.total > budget:
+        raise ValueError(
+            f"layer {case.label()} needs {lay.total} bytes of DMEM with kernel {kernel!r} "
+            f"(x {lay.x_bytes}, weights {lay.w_bytes}, y {lay.y_bytes}, buffers "
+            f"{lay.acc_bytes + lay.col_bytes}), more than the {budget} available "
+            f"(memmap.DMEM_SIZE {memmap.DMEM_SIZE} - {STACK_RESERVE} stack): use a smaller tile")
+    return lay
+
+
+def c_program(case: LayerCase, kernel: str) -> str:
+    """The C source of a program running ``kernel`` on ``case`` (data, descriptor, ``main``)."""
+    lay = check_fits(case, kernel)
+    s = case.shape
+    sparse = kernel in SPARSE_KERNELS
+    parts = [f"/* GENERATED by xdecimate.sw.ckernels: {case.label()}, kernel {kernel} */",
+             '#include <stdint.h>', '#include "xdk.h"', ""]
+    if isinstance(s, FCShape):
+        xb = np.zeros(lay.x_bytes, dtype=np.uint8)
+        xb[:s.tokens * s.k] = case.x.reshape(-1)
+    else:
+        xb = np.zeros(lay.x_bytes, dtype=np.uint8)
+        xb[:case.x.size] = case.x.reshape(-1)
+    parts.append(_c_bytes("xdk_x", xb))
+    if sparse:
+        img = case.img
+        parts.append(_c_bytes("xdk_w", img.data))
+    else:
+        k4 = lay.w_bytes // s.cout
+        wd = np.zeros((s.cout, k4), dtype=np.int8)
+        wd[:, :s.k] = case.w
+        parts.append(_c_bytes("xdk_w", wd.view(np.uint8)))
+    parts.append(_c_i32("xdk_bias", case.bias))
+    parts.append(f"__attribute__((aligned(4))) uint8_t xdk_y[{lay.y_bytes}];")
+    parts.append(f"int32_t xdk_acc[{lay.acc_bytes // 4}];")
+    if lay.col_bytes:
+        parts.append(f"__attribute__((aligned(4))) uint8_t xdk_col[{lay.col_bytes}];")
+    rq = case.rq
+    f: dict[str, int | str] = {
+        "kind": "XDK_FC" if isinstance(s, FCShape) else "XDK_CONV",
+        "cout": s.cout, "k": s.k, "xstride": lay.xstride, "npix": s.npix,
+        "wgt": "xdk_w", "bias": "xdk_bias",
+        "mult": rq.mult, "rnd": rq.rounding, "shift": rq.shift,
+    }
+    if isinstance(s, ConvShape):
+        ho, wo = s.out_hw
+        f.update(h=s.h, w=s.w, cin=s.cin, kh=s.kh, kw=s.kw, stride=s.stride, pad=s.pad,
+                 ho=ho, wo=wo)
+    if sparse:
+        img = case.img
+        pat = case.pattern
+        f.update(wstride=img.row_stride, m=pat.m, n=pat.n, nnz_row=img.nnz_row,
+                 groups=img.groups_row, ustride=img.index_unit_bytes,
+                 rowskip=img.row_stride - img.nnz_row - img.index_bytes_row,
+                 csr_p2=f"0x{xdec_ref.csr_pack(m=pat.m, n=pat.n, p=2, cnt=0):08x}u",
+                 csr_p4=f"0x{xdec_ref.csr_pack(m=pat.m, n=pat.n, p=4, cnt=0):08x}u")
+    else:
+        k4 = lay.w_bytes // s.cout
+        f.update(wstride=k4, kwords=k4 // 4)
+    init = ",\n".join(f"    .{k} = {v}" for k, v in f.items())
+    parts.append(f"xdk_layer xdk_L = {{\n{init}\n}};\n")
+    fn = KERNELS[kernel]
+    if isinstance(s, FCShape):
+        call = f"xdk_fc(&xdk_L, &{fn}, xdk_x, xdk_y, xdk_acc);"
+    else:
+        call = f"xdk_conv(&xdk_L, &{fn}, xdk_x, xdk_y, xdk_acc, xdk_col);"
+    parts.append(f"int main(void) {{\n    {call}\n    return 0;\n}}\n")
+    return "\n".join(parts)
+
+
+def _library_key() -> str:
+    h = hashlib.sha256()
+    for p in sorted(KERNEL_DIR.iterdir()):
+        if p.suffix in (".c", ".h"):
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def build(case: LayerCase, kernel: str, *, opt: str = "-O2") -> Path:
+    """Build the program for ``case`` and ``kernel``; return the (cached) ELF path.
+
+    Raises
+    ------
+    ValueError
+        Unknown kernel, or the layer does not fit in DMEM (the message gives the sizes).
+    """
+    from .toolchain import build_elf
+
+    src = c_program(case, kernel)
+    sources: list[Path | tuple[str, str]] = [KERNEL_DIR / n for n in KERNEL_SOURCES]
+    sources.append(("xdk_main.c", src))
+    # xdk.h is not a source file: its hash goes into the flags so that the build cache key
+    # changes with it.
+    return build_elf(sources, opt=opt, flags=[f"-I{KERNEL_DIR}"],
+                     defines=[f"XDK_LIBRARY_KEY={_library_key()}"], name="xdk")
+
+
+# --------------------------------------------------------------------------------------------
+# Running and reading results
+# --------------------------------------------------------------------------------------------
+
+
+def iss_target(elf: Path) -> RunResult:
+    """The default target: the Python ISS with the CV32E40P-like timing model."""
+    from .iss import run_elf
+
+    return run_elf(elf)
+
+
+def _cache_dir() -> Path:
+    from .toolchain import _build_root
+
+    return _build_root() / "ckernels" / "runs"
+
+
+#: Sources whose content decides the ISS's results (semantics and timing).
+_ISS_SOURCES = ("iss.py", "timing.py", "isa.py", "xdec_ref.py", "xdec_spec.py", "memmap.py",
+                "target.py")
+
+
+def iss_cache_key() -> str:
+    """Cache key of the default target: a hash of the ISS's semantics and timing sources."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _ISS_SOURCES:
+        h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    return "iss-" + h.hexdigest()[:16]
+
+
+def _run_cached(elf: Path, target: Target, cache_key: str | None) -> RunResult:
+    """Run ``elf`` on ``target``; cached by ELF content + ``cache_key`` (None: no cache)."""
+    if cache_key is None:
+        return target(Path(elf))
+    h = hashlib.sha256(Path(elf).read_bytes() + cache_key.encode()).hexdigest()[:24]
+    d = _cache_dir()
+    meta, mem = d / f"{h}.json", d / f"{h}.mem.z"
+    if meta.is_file() and mem.is_file():
+        from .target import Mark
+
+        j = json.loads(meta.read_text())
+        return RunResult(target=j["target"], exit_code=j["exit_code"],
+                         stdout=bytes.fromhex(j["stdout"]), cycles=j["cycles"],
+                         instret=j["instret"], marks=[Mark(*m) for m in j["marks"]],
+                         memory=zlib.decompress(mem.read_bytes()))
+    res = target(Path(elf))
+    d.mkdir(parents=True, exist_ok=True)
+    tmp = meta.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({
+        "target": res.target, "exit_code": res.exit_code, "stdout": res.stdout.hex(),
+        "cycles": res.cycles, "instret": res.instret,
+        "marks": [[m.id, m.cycle, m.instret] for m in res.marks]}))
+    mem.write_bytes(zlib.compress(res.memory or b"", 1))
+    tmp.replace(meta)
+    return res
+
+
+def read_output(elf: Path, res: RunResult, case: LayerCase) -> np.ndarray:
+    """The uint8 output tensor (pixels, Cout) from the data-memory snapshot of ``res``."""
+    from .toolchain import symbols
+
+    if res.memory is None:
+        raise TargetError(f"target {res.target!r} returned no data-memory snapshot")
+    addr = symbols(elf)["xdk_y"] - memmap.DMEM_BASE
+    n = case.shape.npix * case.shape.cout
+    if not 0 <= addr <= len(res.memory) - n:
+        raise TargetError(f"output at DMEM offset {addr:#x} is outside the snapshot "
+                          f"({len(res.memory)} bytes)")
+    return np.frombuffer(res.memory, dtype=np.uint8, count=n, offset=addr).reshape(
+        case.shape.npix, case.shape.cout).copy()
+
+
+@dataclass(frozen=True)
+class RegionTotal:
+    """Sum over every occurrence of one marked region."""
+
+    cycles: int
+    instret: int
+    count: int
+
+
+def region_totals(res: RunResult) -> dict[str, RegionTotal]:
+    """Cycles and instructions per region, summed over its occurrences (``REGIONS``)."""
+    out = {}
+    for name, r in REGIONS.items():
+        cyc = ins = cnt = 0
+        start = None
+        for m in res.marks:
+            if m.id == 2 * r:
+                start = m
+            elif m.id == 2 * r + 1 and start is not None:
+                cyc += m.cycle - start.cycle
+                ins += m.instret - start.instret
+                cnt += 1
+                start = None
+        if cnt:
+            out[name] = RegionTotal(cyc, ins, cnt)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Static hot-loop analysis
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoopShape:
+    """A hardware-loop-0 body found in the ELF (the innermost loop of a kernel)."""
+
+    function: str
+    start: int
+    mnemonics: tuple[str, ...]
+
+    @property
+    def instructions(self) -> int:
+        return len(self.mnemonics)
+
+    @property
+    def macs(self) -> int:
+        """Real MACs per iteration: 4 per SIMD 8-bit dot product."""
+        return 4 * sum(m.startswith(("cv.sdot", "cv.dot")) for m in self.mnemonics)
+
+    @property
+    def per_8_macs(self) -> float:
+        return self.instructions * 8 / self.macs if self.macs else float("inf")
+
+    def count(self, mnemonic: str) -> int:
+        return sum(m == mnemonic for m in self.mnemonics)
+
+    def summary(self) -> str:
+        c = Counter(self.mnemonics)
+        return ", ".join(f"{n}× {m}" for m, n in c.most_common())
+
+
+def _function_words(elf: Path, name: str) -> tuple[int, list[int]]:
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    with open(elf, "rb") as f:
+        ef = ELFFile(f)
+        sym = None
+        for sec in ef.iter_sections():
+            if isinstance(sec, SymbolTableSection):
+                for s in sec.get_symbol_by_name(name) or []:
+                    if s["st_info"]["type"] == "STT_FUNC":
+                        sym = s
+        if sym is None:
+            raise KeyError(f"no function {name!r} in {elf}")
+        addr, size = sym["st_value"], sym["st_size"]
+        for seg in ef.iter_segments():
+            lo = seg["p_vaddr"]
+            if seg["p_type"] == "PT_LOAD" and lo <= addr < lo + seg["p_filesz"]:
+                data = seg.data()[addr - lo:addr - lo + size]
+                return addr, [int.from_bytes(data[i:i + 4], "little")
+                              for i in range(0, len(data) - 3, 4)]
+    raise KeyError(f"function {name!r} is not in a loadable segment of {elf}")
+
+
+def hot_loops(elf: Path, function: str) -> list[LoopShape]:
+    """Every hardware-loop-0 body (``cv.setup 0``/``cv.setupi 0``) inside ``function``."""
+    base, words = _function_words(elf, function)
+    loops = []
+    for i, w in enumerate(words):
+        d = isa.decode(w)
+        if d is None or d.insn.mnemonic not in ("cv.setup", "cv.setupi") or d.ops["L"] != 0:
+            continue
+        n = d.ops["uimm"] if d.insn.mnemonic == "cv.setup" else d.ops["uimms"]
+        body = words[i + 1:i + n]
+        mn = []
+        for bw in body:
+            bd = isa.decode(bw)
+            mn.append(bd.insn.mnemonic if bd else f".word 0x{bw:08x}")
+        loops.append(LoopShape(function, base + 4 * (i + 1), tuple(mn)))
+    return loops
+
+
+#: The block function holding the hot loop that runs for (kernel, N, M).
+def hot_loop_function(kernel: str, pattern: Pattern) -> str:
+    if kernel == "sw":
+        return f"xdk_block_sw_{pattern.n}_{pattern.m}"
+    if kernel in ("xdec", "xdec4"):
+        return f"xdk_block_{kernel}_{'m4' if pattern.m == 4 else 'm816'}"
+    if kernel in DENSE_KERNELS:
+        return f"xdk_block_{kernel}"
+    raise ValueError(f"kernel must be one of {sorted(KERNELS)}, not {kernel!r}")
+
+
+def hot_loop(elf: Path, kernel: str, pattern: Pattern) -> LoopShape:
+    """The innermost loop that ``kernel`` runs for ``pattern`` (dense 4x2: the quad loop)."""
+    loops = hot_loops(elf, hot_loop_function(kernel, pattern))
+    if not loops:
+        raise KeyError(f"no hardware loop 0 in {hot_loop_function(kernel, pattern)}")
+    return max(loops, key=lambda lp: lp.macs)
+
+
+# --------------------------------------------------------------------------------------------
+# One measured run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class KernelRun:
+    """Result of running one kernel on one layer case."""
+
+    layer: str
+    kind: str
+    pattern: str
+    kernel: str
+    k: int
+    cout: int
+    pixels: int
+    macs: int
+    cycles: int
+    instret: int
+    regions: dict[str, RegionTotal]
+    loop: LoopShape
+    bit_exact: bool
+    mismatches: int = 0
+    target: str = "iss"
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def kernel_cycles(self) -> int:
+        """Cycles of the marked whole-kernel region (excludes start-up and ``main``)."""
+        return self.regions["kernel"].cycles
+
+    def to_json(self) -> dict[str, object]:
+        d = asdict(self)
+        d["loop"] = {"function": self.loop.function, "instructions": self.loop.instructions,
+                     "macs": self.loop.macs, "per_8_macs": self.loop.per_8_macs,
+                     "mnemonics": list(self.loop.mnemonics)}
+        return d
+
+
+def run_kernel(case: LayerCase, kernel: str, *, target: Target | None = None,
+               cache_key: str | None = None, check: bool = True) -> KernelRun:
+    """Build and run ``kernel`` on ``case``; compare with the golden model bit for bit.
+
+    Parameters
+    ----------
+    target : ``run(elf) -> RunResult``; default the ISS.
+    cache_key : results are cached under ``build/ckernels/runs/`` by ELF content and this key;
+        ``None`` means no caching for a custom ``target``, and :func:`iss_cache_key` (a hash
+        of the ISS's sources) for the default one.
+    check : raise ``AssertionError`` naming the first mismatch if the output is not bit-exact
+        (otherwise only ``bit_exact``/``mismatches`` report it).
+
+    Raises
+    ------
+    TargetError
+        The program did not exit with code 0.
+    """
+    elf = build(case, kernel)
+    if target is None:
+        target, cache_key = iss_target, cache_key or iss_cache_key()
+    res = _run_cached(elf, target, cache_key)
+    if res.exit_code != 0:
+        raise TargetError(f"{case.label()} kernel {kernel}: exit code {res.exit_code}, "
+                          f"stdout {res.stdout!r}")
+    y = read_output(elf, res, case)
+    gold = case.golden
+    bad = np.argwhere(y != gold)
+    if check and len(bad):
+        p, c = (int(v) for v in bad[0])
+        raise AssertionError(f"{case.label()} kernel {kernel}: {len(bad)} outputs differ from "
+                             f"the golden model, first at pixel {p} channel {c}: "
+                             f"{int(y[p, c])} != {int(gold[p, c])}")
+    return KernelRun(layer=case.shape.label(), kind=case.shape.kind, pattern=str(case.pattern),
+                     kernel=kernel, k=case.shape.k, cout=case.shape.cout,
+                     pixels=case.shape.npix, macs=case.shape.macs, cycles=res.cycles,
+                     instret=res.instret, regions=region_totals(res),
+                     loop=hot_loop(elf, kernel, case.pattern), bit_exact=not len(bad),
+                     mismatches=len(bad), target=res.target)

@@ -1,0 +1,110 @@
+"""`xdecimate bench`: speedup rows, outputs, report section, and the timing facts it relies on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from xdecimate.sw import bench
+from xdecimate.sw import ckernels as ck
+from xdecimate.sw.bench_report import report_section
+
+from xdecimate.cli import main
+
+TINY = {
+    "conv-t": ck.ConvShape(h=4, w=4, cin=16, cout=8, pad=0, name="conv-t"),
+    "fc-t": ck.FCShape(k=128, cout=8, tokens=4, name="fc-t"),
+}
+
+
+@pytest.fixture
+def tiny_quick(monkeypatch):
+    monkeypatch.setattr(bench, "QUICK_LAYERS", TINY)
+    monkeypatch.setattr(bench, "QUICK_PATTERNS", ("1:4", "1:16"))
+
+
+def test_run_bench_rows_and_outputs(tmp_path, tiny_quick):
+    res = bench.run_bench(quick=True, log=lambda m: None)
+    assert len(res.runs) == 2 * (2 + 2 * len(ck.SPARSE_KERNELS))
+    assert len(res.rows) == 2 * 2 * len(ck.SPARSE_KERNELS)
+    by = {(r["layer"], r["pattern"], r["kernel"]): r for r in res.rows}
+    for layer in TINY:
+        xdec16 = by[(layer, "1:16", "xdec")]
+        assert xdec16["speedup_dense_1x2"] > xdec16["speedup_dense_4x2"] > 1.5
+        assert xdec16["loop_instr_per_8mac"] == 12
+        assert by[(layer, "1:16", "xdec")]["cycles"] < by[(layer, "1:4", "xdec")]["cycles"]
+    assert by[("conv-t", "1:16", "xdec")]["paper_dense_4x2"] == 2.78
+    assert by[("conv-t", "1:16", "xdec")]["share_im2col"] > 0
+    assert by[("fc-t", "1:16", "xdec")]["share_im2col"] == 0
+    summ = {(s["kind"], s["kernel"], s["pattern"]): s for s in res.summary()}
+    assert summ[("fc", "xdec", "1:16")]["paper_dense_1x2"] == 2.9
+    paths = bench.write_outputs(res, tmp_path)
+    data = json.loads(paths["json"].read_text())
+    assert {"summary", "rows", "runs", "paper", "layers"} <= set(data)
+    assert "| conv | xdec | 1:16 |" in paths["md"].read_text()
+    assert paths["png"].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_paper_values():
+    assert bench.paper_value("conv", "xdec", "dense_1x2", "1:8") == 2.4
+    assert bench.paper_value("conv", "sw", "dense_1x2", "1:8") is None
+    assert bench.paper_value("fc", "xdec", "dense_4x2", "1:4") == 1.8  # one "dense" baseline
+    assert bench.paper_value("conv", "xdec4", "dense_1x2", "1:4") is None
+
+
+def test_dense_timing_does_not_depend_on_the_weights():
+    """The benchmark runs each dense kernel once per layer: its cycles must not depend on
+    the weight values."""
+    shape = ck.ConvShape(h=4, w=4, cin=8, cout=6, pad=1)
+    for kernel in ck.DENSE_KERNELS:
+        cyc = {ck.run_kernel(ck.make_case(shape, p, seed=s), kernel).kernel_cycles
+               for p, s in (("1:4", 1), ("2:16", 2))}
+        assert len(cyc) == 1
+
+
+def test_xdec_timing_depends_only_on_the_nz_count():
+    shape = ck.FCShape(k=128, cout=4, tokens=2)
+    a, b = (ck.run_kernel(ck.make_case(shape, p), "xdec").kernel_cycles for p in ("1:8", "2:16"))
+    assert a == b
+
+
+def test_cli_bench_quick(tmp_path, tiny_quick, capsys):
+    assert main(["bench", "--iss", "--quick", "--silent", "--patterns", "1:8",
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "xdec4" in out
+    assert "conv-t" in out
+    assert (tmp_path / "bench.json").is_file()
+    assert (tmp_path / "speedup.png").is_file()
+
+
+def test_cli_bench_rejects_bad_pattern(tmp_path, tiny_quick):
+    with pytest.raises(ValueError, match="pattern must look like 'N:M'"):
+        main(["bench", "--quick", "--silent", "--patterns", "1/8", "--out", str(tmp_path)])
+
+
+def test_report_section(tmp_path, tiny_quick):
+    class Ctx:
+        out, quick = tmp_path, True
+
+        @staticmethod
+        def log(msg: str) -> None:
+            pass
+
+    md = report_section(Ctx())
+    assert md.startswith("## Kernel benchmark")
+    assert "![speedup vs sparsity](bench/speedup.png)" in md
+    assert "vs 4×2 (paper)" in md
+    assert (tmp_path / "bench" / "bench.json").is_file()
+
+
+@pytest.mark.slow
+def test_full_bench_is_bit_exact_and_beats_dense(tmp_path):
+    """The benchmark's full layer set (about 4 minutes on the ISS): every run bit-exact, and
+    xDecimate 1x2 faster than the 4x2 dense kernel at every N = 1 pattern."""
+    res = bench.run_bench(quick=False, log=lambda m: None)
+    assert all(r.bit_exact for r in res.runs)
+    for r in res.rows:
+        if r["kernel"] == "xdec" and r["pattern"] in ("1:4", "1:8", "1:16"):
+            assert r["speedup_dense_4x2"] > 1.0, r
+    bench.write_outputs(res, tmp_path)

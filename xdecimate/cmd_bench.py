@@ -1,0 +1,67 @@
+"""``xdecimate bench --iss [--quick]``: dense vs software-sparse vs xDecimate kernel cycles.
+
+Runs the C kernels (``sw/c/kernels``) on representative layer tiles (:mod:`xdecimate.sw.bench`),
+checks every output bit for bit against the golden model, prints a table and writes
+``bench.json``, ``bench.md`` and ``speedup.png`` (ours vs the paper) into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def _print_table(res) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"xDecimate kernel benchmark (target {res.target}; speedup = dense / sparse "
+                    "kernel cycles; paper values in brackets)")
+    for col in ("Layer", "Kind", "Pattern", "Kernel", "Cycles", "vs 1×2", "vs 4×2",
+                "Loop instr/8 MAC", "im2col", "requant"):
+        t.add_column(col, justify="left" if col in ("Layer", "Kind", "Kernel") else "right",
+                     no_wrap=True)
+    for r in res.runs:
+        if r.pattern == "dense":
+            t.add_row(r.layer, r.kind, "dense", r.kernel, str(r.kernel_cycles), "", "",
+                      f"{r.loop.per_8_macs:.1f}", "", "")
+    for r in res.rows:
+        cells = []
+        for base in ("dense_1x2", "dense_4x2"):
+            p = r[f"paper_{base}"]
+            cells.append(f"{r[f'speedup_{base}']:.2f}×" + (f" [{p:.2f}]" if p else ""))
+        t.add_row(str(r["layer"]), str(r["kind"]), str(r["pattern"]), str(r["kernel"]),
+                  str(r["cycles"]), *cells, f"{r['loop_instr_per_8mac']:.0f}",
+                  f"{r['share_im2col']:.0%}", f"{r['share_requant']:.0%}")
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # pipes and logs: never wrap the table
+    console.print(t)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from xdecimate.sw import bench
+
+    patterns = tuple(args.patterns.split(",")) if args.patterns else None
+    if args.target != "iss":  # only the ISS so far; the RTL harness plugs in as a target
+        raise ValueError(f"unknown bench target {args.target!r}")
+    res = bench.run_bench(quick=args.quick, patterns=patterns,
+                          log=(lambda m: None) if args.silent else print)
+    _print_table(res)
+    paths = bench.write_outputs(res, Path(args.out))
+    print(f"wrote {', '.join(str(p) for p in paths.values())} ({res.seconds:.0f} s)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="kernel cycles: dense vs SW-sparse vs xDecimate")
+    p.add_argument("--iss", dest="target", action="store_const", const="iss", default="iss",
+                   help="run on the Python ISS with the CV32E40P-like timing model (default)")
+    p.add_argument("--quick", action="store_true", help="two small layers, N = 1 patterns")
+    p.add_argument("--patterns", default="",
+                   help="comma-separated N:M patterns (default: all; --quick: 1:4,1:8,1:16)")
+    p.add_argument("--out", default="build/bench", help="output folder (default: %(default)s)")
+    p.add_argument("--silent", action="store_true", help="no per-run progress lines")
+    p.set_defaults(func=_run)
