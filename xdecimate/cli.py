@@ -17,6 +17,8 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: dict[str, str] = {
     "spec": "xdecimate.cmd_spec:register",
     "report": "xdecimate.report:register",
+    "verilog": "xdecimate.cmd_verilog:register",
+    "area": "xdecimate.cmd_area:register",
     "bench": "xdecimate.cmd_bench:register",
 }
 

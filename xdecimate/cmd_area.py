@@ -1,0 +1,102 @@
+"""``xdecimate area``: gate equivalents, OSU 0.18 um area and static timing of the xDecimate unit.
+
+Prints a table, writes ``<out>/area.json`` (schema in ``docs/area.md``) and ``<out>/area.md``,
+and exits with status 1 if a configuration is outside its budget (``synth/area_budget.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register", "render_table"]
+
+
+def render_table(doc: dict[str, Any]) -> list[object]:
+    """Two :class:`rich.table.Table` of one JSON document of ``run_area``: GE, then OSU/timing."""
+    from rich import box
+    from rich.table import Table
+
+    from xdecimate.synth.area import UNIT_BLOCKS
+
+    host = doc["host_core"]
+    ge = Table(title="xDecimate unit: gate equivalents (xdec_ge.lib, NAND2 = 1, flat)",
+               caption="Relative figures from an open flow, not tape-out area (docs/area.md). "
+                       "Blocks: per-block run.", box=box.SIMPLE_HEAD)
+    for col in ("config", "GE", "seq", *UNIT_BLOCKS, "glue", "budget", "overhead"):
+        ge.add_column(col, justify="left" if col == "config" else "right", no_wrap=True)
+    for name, e in doc["configs"].items():
+        blocks = e["blocks"] or {}
+        by = blocks.get("by_block", {})
+        ge.add_row(
+            name, f"{e['ge']['total']:.1f}", f"{e['ge']['sequential']:.1f}",
+            *(f"{by[b]['ge']:.1f}" if b in by else "–" for b in UNIT_BLOCKS),
+            f"{blocks['glue']['ge']:.1f}" if blocks else "–",
+            e["budget"]["status"],
+            f"{e['overhead']['percent']:.2f}%" if host["available"] else "n/a")
+    tables: list[object] = [ge]
+    if any(e["timing"] for e in doc["configs"].values()):
+        tim = Table(title="OSU 0.18 um cells: area and static timing (OpenSTA, typical corner)",
+                    box=box.SIMPLE_HEAD)
+        for col in ("config", "um²", "GE", "Fmax MHz", "group", "critical path"):
+            tim.add_column(col, justify="right" if col in ("um²", "GE", "Fmax MHz") else "left",
+                           no_wrap=col != "critical path")
+        for name, e in doc["configs"].items():
+            if not e["timing"]:
+                continue
+            cp = e["timing"]["critical_path"]
+            tim.add_row(name, f"{e['osu018']['area_um2']:.0f}", f"{e['osu018']['ge']:.1f}",
+                        f"{e['timing']['fmax_mhz']:.1f}", cp["group"],
+                        f"{cp['startpoint']} → {cp['endpoint']}")
+        tables.append(tim)
+    return tables
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from xdecimate.synth import area
+
+    err = Console(stderr=True)
+    names = [args.config] if args.config else None
+    try:
+        doc = area.run_area(names, out=Path(args.out), timing=not args.no_timing,
+                            log=(lambda _m: None) if args.json else err.print)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 2
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        # Not a terminal (logs, pipes): rich would assume 80 columns and elide the numbers.
+        out = Console() if sys.stdout.isatty() else Console(width=120)
+        for table in render_table(doc):
+            out.print(table)
+        host = doc["host_core"]
+        if not host["available"]:
+            out.print(f"host core: not yet available (looked for {host['provider']})")
+    if args.update_budget:
+        area.write_budget(doc["configs"])
+        err.print(f"updated {area.BUDGET_PATH} for {sorted(doc['configs'])}")
+        return 0
+    bad = [c for c in area.check_budget(doc["configs"], area.load_budget(), require_all=False)
+           if not c.ok]
+    for c in bad:
+        err.print(f"[red]budget:[/red] {c.message}")
+    return 1 if bad else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("area", help="area (GE, OSU 0.18 um) and timing of the xDecimate unit")
+    p.add_argument("--config", metavar="NAME", help="only this configuration (default: all)")
+    p.add_argument("--json", action="store_true", help="print the JSON document on stdout")
+    p.add_argument("--out", default="build/area", help="output folder (default: %(default)s)")
+    p.add_argument("--no-timing", action="store_true",
+                   help="GE only: skip the OSU 0.18 um mapping and static timing")
+    p.add_argument("--update-budget", action="store_true",
+                   help="write the measured GE into synth/area_budget.json (deliberately!)")
+    p.set_defaults(func=_run)
