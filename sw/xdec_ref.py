@@ -141,21 +141,32 @@ class XdecAccess(NamedTuple):
     addr: int
 
 
+@lru_cache(maxsize=64)
+def _geometry(cfg_bits: int) -> tuple[int, int, int, int, int]:
+    """(P, 4·P, N, M, b) of a configuration; raises IllegalInstruction if it is illegal."""
+    cfg = _decode_config(cfg_bits)
+    return cfg.p, 4 * cfg.p, cfg.n, cfg.m, cfg.index_bits
+
+
+def _agen(csr: int, rs1: int, rs2: int) -> tuple[int, int, int, int, int]:
+    """(lane, idx, j, offset, addr): the one implementation of the address arithmetic."""
+    p, p4, n, m, b = _geometry(csr & ~_CNT_MASK)
+    k = csr & _CNT_MASK
+    lane = (k // p) & 3  # streams interleave: A lane 0, B lane 0, A lane 1, ...
+    j = (k // p4) * 4 + lane
+    # The field is b bits; `mod M` only matters for M = 8 (4-bit fields, top bit reserved): it
+    # keeps every address inside the block for *any* rs2, so the address bound needs no trust.
+    idx = ((rs2 & _MASK32) >> (b * lane)) & ((1 << b) - 1) & (m - 1)
+    offset = (j // n) * m + idx
+    return lane, idx, j, offset, (rs1 + offset) & _MASK32
+
+
 def xdec_access(csr: int, rs1: int, rs2: int) -> XdecAccess:
     """Index decompression and address generation of ``xdec.lb`` (no memory access).
 
     Raises :class:`IllegalInstruction` for an illegal configuration.
     """
-    cfg = _decode_config(csr & ~_CNT_MASK)
-    k = csr & _CNT_MASK
-    p, m, b = cfg.p, cfg.m, cfg.index_bits
-    lane = (k // p) % 4  # streams interleave: A lane 0, B lane 0, A lane 1, ...
-    j = 4 * (k // (4 * p)) + lane
-    # The field is b bits; `mod M` only matters for M = 8 (4-bit fields, top bit reserved): it
-    # keeps every address inside the block for *any* rs2, so the address bound needs no trust.
-    idx = (((rs2 & _MASK32) >> (b * lane)) & ((1 << b) - 1)) & (m - 1)
-    offset = (j // cfg.n) * m + idx
-    return XdecAccess(lane, idx, j, offset, (rs1 + offset) & _MASK32)
+    return XdecAccess(*_agen(csr, rs1, rs2))
 
 
 class _ByteMemory(Protocol):
@@ -192,11 +203,11 @@ def xdec_lb(csr: int, rs1: int, rs2: int, rd: int,
     ValueError
         If the memory returns something that is not a byte.
     """
-    acc = xdec_access(csr, rs1, rs2)
-    byte = int(mem(acc.addr) if callable(mem) else mem[acc.addr])
+    lane, _, _, _, addr = _agen(csr, rs1, rs2)
+    byte = int(mem(addr) if callable(mem) else mem[addr])
     if not 0 <= byte <= 0xFF:
-        raise ValueError(f"memory returned {byte!r} at 0x{acc.addr:08x}, not a byte")
-    shift = 8 * acc.lane
+        raise ValueError(f"memory returned {byte!r} at 0x{addr:08x}, not a byte")
+    shift = 8 * lane
     new_rd = (rd & _MASK32 & ~(0xFF << shift)) | (byte << shift)
     new_csr = (csr & ~_CNT_MASK) | ((csr + 1) & _CNT_MASK)
-    return XdecResult(new_rd, new_csr, acc.addr)
+    return XdecResult(new_rd, new_csr, addr)
