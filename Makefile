@@ -24,6 +24,9 @@ report: $(STAMP)
 soak: $(STAMP)
 	$(PY) -m pytest -q -m soak tests
 
+bench: $(STAMP)
+	$(VENV)/bin/xdecimate bench --iss
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check . || true
