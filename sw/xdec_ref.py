@@ -44,6 +44,7 @@ _CNT = spec.field("cnt")
 _M = spec.field("m_log2")
 _N = spec.field("n_log2")
 _P = spec.field("p_log2")
+_new_tuple = tuple.__new__
 _CNT_MASK = _CNT.mask  # the counter is bits [15:0]: incrementing it is a masked add
 assert _CNT.lsb == 0, "xdec_lb's fast path assumes the counter is the low field"
 
@@ -161,6 +162,26 @@ def _agen(csr: int, rs1: int, rs2: int) -> tuple[int, int, int, int, int]:
     return lane, idx, j, offset, (rs1 + offset) & _MASK32
 
 
+#: Per-configuration fast path of xdec_lb: cfg_bits -> (lane, address) function of (k, rs1, rs2).
+#: Built from the same geometry as :func:`_agen` with P, N, M powers of two turned into shifts;
+#: ``tests/test_xdec_ref.py`` checks it against ``_agen`` on every legal configuration.
+_FAST: dict[int, Callable[[int, int, int], tuple[int, int]]] = {}
+
+
+def _fast_agen(cfg_bits: int) -> Callable[[int, int, int], tuple[int, int]]:
+    p, _, n, m, b = _geometry(cfg_bits)  # raises IllegalInstruction first
+    sp, sn, sm, fmask = p.bit_length() - 1, n.bit_length() - 1, m.bit_length() - 1, m - 1
+
+    def agen(k: int, rs1: int, rs2: int) -> tuple[int, int]:
+        lane = (k >> sp) & 3
+        j = ((k >> (sp + 2)) << 2) | lane
+        return lane, (rs1 + ((j >> sn) << sm) + (((rs2 & _MASK32) >> (b * lane)) & fmask)) \
+            & _MASK32
+
+    _FAST[cfg_bits] = agen
+    return agen
+
+
 def xdec_access(csr: int, rs1: int, rs2: int) -> XdecAccess:
     """Index decompression and address generation of ``xdec.lb`` (no memory access).
 
@@ -203,11 +224,15 @@ def xdec_lb(csr: int, rs1: int, rs2: int, rd: int,
     ValueError
         If the memory returns something that is not a byte.
     """
-    lane, _, _, _, addr = _agen(csr, rs1, rs2)
-    byte = int(mem(addr) if callable(mem) else mem[addr])
+    cfg_bits = csr & ~_CNT_MASK
+    agen = _FAST.get(cfg_bits) or _fast_agen(cfg_bits)
+    lane, addr = agen(csr & _CNT_MASK, rs1, rs2)
+    byte = mem(addr) if callable(mem) else mem[addr]
+    if byte.__class__ is not int:
+        byte = int(byte)
     if not 0 <= byte <= 0xFF:
         raise ValueError(f"memory returned {byte!r} at 0x{addr:08x}, not a byte")
     shift = 8 * lane
-    new_rd = (rd & _MASK32 & ~(0xFF << shift)) | (byte << shift)
-    new_csr = (csr & ~_CNT_MASK) | ((csr + 1) & _CNT_MASK)
-    return XdecResult(new_rd, new_csr, addr)
+    # tuple.__new__ skips the NamedTuple's Python-level __new__ frame (hot in the ISS).
+    return _new_tuple(XdecResult, ((rd & _MASK32 & ~(0xFF << shift)) | (byte << shift),
+                                   cfg_bits | ((csr + 1) & _CNT_MASK), addr))
