@@ -101,7 +101,7 @@ bool in_region(uint32_t addr, uint32_t base, uint32_t size) {
 void usage() {
     std::fprintf(stderr,
                  "usage: cv32e40p_tb --imem FILE --dmem FILE --out DIR [--max-cycles N]\n"
-                 "                   [--seed S --gnt-prob P --max-extra-latency L]\n");
+                 "                   [--seed S --gnt-prob P --max-extra-latency L] [--trace FILE]\n");
 }
 
 }  // namespace
@@ -109,7 +109,7 @@ void usage() {
 int main(int argc, char** argv) {
     const char* imem_path = nullptr;
     const char* dmem_path = nullptr;
-    std::string out_dir;
+    std::string out_dir, trace_path;
     uint64_t max_cycles = 10'000'000;
     uint64_t seed = 1;
     unsigned gnt_prob = 100, max_extra = 0;
@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
         else if (a == "--seed") seed = std::strtoull(v, nullptr, 0);
         else if (a == "--gnt-prob") gnt_prob = unsigned(std::strtoul(v, nullptr, 0));
         else if (a == "--max-extra-latency") max_extra = unsigned(std::strtoul(v, nullptr, 0));
+        else if (a == "--trace") trace_path = v;
         else {
             usage();
             return 1;
@@ -145,6 +146,9 @@ int main(int argc, char** argv) {
     auto top = std::make_unique<Vcv32e40p_tb_top>(ctx.get());
     Rng rng{seed * 0x9E3779B97F4A7C15ull + 0x1234567ull};
     const bool stalls = gnt_prob < 100 || max_extra > 0;
+    // --trace: one line "cycle pc" per instruction leaving ID (docs/iss.md: localising an
+    // ISS/RTL cycle difference to the instruction)
+    FILE* trace = trace_path.empty() ? nullptr : std::fopen(trace_path.c_str(), "w");
 
     auto tick = [&](bool rst_n) {
         top->rst_ni = rst_n;
@@ -198,6 +202,8 @@ int main(int argc, char** argv) {
         if (igv) iq.pop_front();
         if (dgv) dq.pop_front();
         instret += top->minstret_event_o;
+        if (trace && top->id_done_o)
+            std::fprintf(trace, "%" PRIu64 " %08x\n", cycle, top->pc_id_o);
 
         // Requests accepted in this cycle (req && gnt), answered `1 + extra` cycles later.
         if (top->instr_req_o && top->instr_gnt_i) {
@@ -258,6 +264,7 @@ int main(int argc, char** argv) {
         }
     }
     top->final();
+    if (trace) std::fclose(trace);
 
     std::string res;
     const char* names[] = {"ok", "usage", "timeout", "bus_error"};

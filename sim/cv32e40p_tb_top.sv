@@ -10,6 +10,8 @@
 //                      depend on mcountinhibit.
 //   mcycle_o, minstret_o : the architectural counters mhpmcounter[0] and [2] (honour mcountinhibit).
 //   pc_id_o, mepc_o, mcause_o : diagnostics for timeouts.
+//   id_done_o : an instruction leaves ID this cycle (id_valid && is_decoding; trapping ones too),
+//               for the per-instruction trace (`--trace`).
 
 module cv32e40p_tb_top #(
     parameter logic [31:0] BOOT_ADDR  = 32'h0000_0080,
@@ -39,7 +41,8 @@ module cv32e40p_tb_top #(
     output logic [63:0] minstret_o,
     output logic [31:0] pc_id_o,
     output logic [31:0] mepc_o,
-    output logic [ 5:0] mcause_o
+    output logic [ 5:0] mcause_o,
+    output logic        id_done_o
 );
 
   logic irq_ack, debug_havereset, debug_running, debug_halted;
@@ -98,5 +101,6 @@ module cv32e40p_tb_top #(
   assign pc_id_o          = top_i.core_i.pc_id;
   assign mepc_o           = top_i.core_i.cs_registers_i.mepc_q;
   assign mcause_o         = top_i.core_i.cs_registers_i.mcause_q;
+  assign id_done_o        = top_i.core_i.id_stage_i.id_valid_o && top_i.core_i.id_stage_i.is_decoding_o;
 
 endmodule

@@ -25,4 +25,9 @@ def report_section(ctx) -> str:
         f"![speedup vs sparsity]({paths['png'].relative_to(ctx.out)})", "",
         bench.markdown(res),
     ]
+    from . import crosscheck  # the same kernels (no xDecimate) on the real CV32E40P RTL
+
+    md, ok = crosscheck.bench_cv32e40p(quick=ctx.quick, out=ctx.out / "bench", log=ctx.log)
+    assert ok, "ISS and CV32E40P RTL disagree on a kernel (see bench/cv32e40p.md)"
+    lines += ["", "### ISS vs the CV32E40P RTL", "", md]
     return "\n".join(lines)

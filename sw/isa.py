@@ -350,7 +350,7 @@ def _base() -> list[Insn]:
                          timing=timing, syntax=_RRR, reads=["rs1", "rs2"], writes=["rd"],
                          doc=f"rD = {doc}"))
     rows += [
-        _row("fence", "rv32i", "FENCE", OP_MISC_MEM, f3=0, timing="alu", syntax="",
+        _row("fence", "rv32i", "FENCE", OP_MISC_MEM, f3=0, timing="fence", syntax="",
              doc="memory ordering (no effect in this single-hart model)"),
         _row("fence.i", "rv32i", "FENCE", OP_MISC_MEM, f3=1, timing="fence_i", syntax="",
              doc="instruction-fetch fence (flushes the ISS translation cache)"),

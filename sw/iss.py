@@ -56,6 +56,11 @@ CSR_MVENDORID, CSR_MARCHID, CSR_MIMPID, CSR_MHARTID = 0xF11, 0xF12, 0xF13, 0xF14
 #: misa of an RV32IM core with custom extensions (X bit).
 MISA = (1 << 30) | (1 << 8) | (1 << 12) | (1 << 23)
 
+_TRAP_CYCLES: int = timing.TIMING["trap"].cycles  # type: ignore[assignment]
+_TRAP_ILLEGAL_CYCLES: int = timing.TIMING["trap_illegal"].cycles  # type: ignore[assignment]
+#: Not allowed in a hardware-loop body (manual corev_hw_loop.rst; the RTL's DECODE_HWLOOP state
+#: executes them as 1-cycle no-ops: fence.i does not refetch, mret does not return).
+_LOOP_FORBIDDEN = frozenset({"fence", "fence_i", "mret", "wfi"})
 _BRANCH_SEMS = {"beq", "bne", "blt", "bge", "bltu", "bgeu"}
 _SYSTEM_SEMS = {"csr", "hwloop", "ecall", "ebreak", "mret", "wfi", "fence_i"}
 
@@ -65,6 +70,10 @@ class _AccessFault(Exception):  # noqa: N818 -- the architectural name of the tr
         super().__init__(f"{what} access fault at 0x{addr:08x}")
         self.cause = cause
         self.addr = addr
+
+
+class _IllegalEncoding(xdec_ref.IllegalInstruction):
+    """A word that decodes to no instruction (trap timing ``trap_illegal``)."""
 
 
 class _Exit(Exception):  # noqa: N818 -- control flow, not an error
@@ -133,9 +142,12 @@ def _byte(expr: str, k: int, signed: bool) -> str:
 class _Gen:
     """Emits Python source for one instruction; registers are locals ``x1``..``x31``."""
 
-    def __init__(self, pc: int, d: isa.Decoded, cyc_through: int, ins_through: int) -> None:
+    def __init__(self, pc: int, d: isa.Decoded, cyc_through: int, ins_through: int,
+                 nxt: isa.Decoded | None = None, mis: str | None = None) -> None:
         self.pc, self.d, self.o = pc, d, d.ops
         self.cyc, self.ins = cyc_through, ins_through
+        # extra cycles of a misaligned access (an expression when it depends on the loop count)
+        self.mis = mis if mis is not None else str(_misaligned_cost(d, nxt))  # no jalr_wb
 
     def r(self, field: str) -> str:
         n = self.o[field]
@@ -148,19 +160,20 @@ class _Gen:
     # memory access snippets ----------------------------------------------------------------
     def load(self, dst: str, addr: str, size: int, signed: bool) -> list[str]:
         if size == 4:
-            return [f"if {addr} & 3 or not PR[{addr} >> {_PAGE}]: {dst} = LD({addr}, 4, 0)",
+            return [f"if {addr} & 3 or not PR[{addr} >> {_PAGE}]: "
+                    f"{dst} = LD({addr}, 4, 0, {self.mis})",
                     f"else: {dst} = FW[{addr} >> 2]"]
         if size == 2:
             view = f"FSH[{addr} >> 1] & {M32}" if signed else f"FH[{addr} >> 1]"
             return [f"if {addr} & 1 or not PR[{addr} >> {_PAGE}]: "
-                    f"{dst} = LD({addr}, 2, {int(signed)})",
+                    f"{dst} = LD({addr}, 2, {int(signed)}, {self.mis})",
                     f"else: {dst} = {view}"]
         view = f"FSB[{addr}] & {M32}" if signed else f"FB[{addr}]"
-        return [f"if not PR[{addr} >> {_PAGE}]: {dst} = LD({addr}, 1, {int(signed)})",
+        return [f"if not PR[{addr} >> {_PAGE}]: {dst} = LD({addr}, 1, {int(signed)}, 0)",
                 f"else: {dst} = {view}"]
 
     def store(self, addr: str, val: str, size: int) -> list[str]:
-        slow = f"ST({addr}, {size}, {val}, {self.cyc}, {self.ins})"
+        slow = f"ST({addr}, {size}, {val}, {self.cyc}, {self.ins}, {self.mis})"
         if size == 4:
             return [f"if {addr} & 3 or not PW[{addr} >> {_PAGE}]: {slow}",
                     f"else: FW[{addr} >> 2] = {val}"]
@@ -379,7 +392,7 @@ def _load_use(d: isa.Decoded) -> int:
 
 def _base_cycles(d: isa.Decoded) -> int:
     """Static issue cycles (dynamic parts -- taken branch, division -- are added at run time)."""
-    t = d.insn.timing
+    t = timing.class_of(d.insn)
     if t == "div":
         return 0
     if t == "branch":
@@ -389,26 +402,62 @@ def _base_cycles(d: isa.Decoded) -> int:
     cyc = timing.TIMING[t].cycles
     if not isinstance(cyc, int):
         raise AssertionError(f"timing class {t!r} has no static cycle count")
-    return cyc
+    return cyc + _jalr_self(d)
+
+
+def _jalr_self(d: isa.Decoded | None) -> int:
+    """``jalr_self`` hazard: a jalr whose rd is its rs1 (not x0)."""
+    if d is None or d.insn.sem != "jalr":
+        return 0
+    rd = d.ops["rd"]
+    return timing.JALR_SELF if rd and rd == d.ops["rs1"] else 0
+
+
+def _overlaps_jump(prev: isa.Decoded, cur: isa.Decoded | None) -> bool:
+    """``cur`` is a jump whose target fetch overlaps a stall caused by ``prev`` (a jal, or a
+    jalr that does not wait for ``prev``'s result: RTL ``jr_stall_o``)."""
+    if cur is None:
+        return False
+    sem = cur.insn.sem
+    return sem == "jal" or (sem == "jalr" and cur.ops["rs1"] not in prev.reg_writes())
 
 
 def _stall(prev: isa.Decoded | None, cur: isa.Decoded | None) -> int:
     """Hazard cycles of ``cur`` caused by the instruction ``prev`` right before it."""
     if prev is None or cur is None:
         return 0
-    written = prev.reg_writes()
-    if not written:
-        return 0
     stall = 0
-    reads = cur.reg_reads()
     if _is_load(prev):
         # The loaded register is rd (post-increment updates of rs1 come from the ALU, forwarded).
         rd = prev.ops.get("rd", 0)
-        if rd and rd in reads:
-            stall += _load_use(prev)
-    if cur.insn.sem == "jalr" and cur.ops["rs1"] in written:
+        if rd:
+            if rd in cur.reg_reads():
+                stall += _load_use(prev)
+            elif (rd in cur.reg_writes() and not _is_load(cur)
+                  and cur.insn.sem not in ("jal", "jalr")):
+                stall += timing.LOAD_WAW
+    if cur.insn.sem == "jalr" and cur.ops["rs1"] in prev.reg_writes():
         stall += timing.JALR_DEP
+    elif timing.class_of(prev.insn) in timing.EX_MULTICYCLE and _overlaps_jump(prev, cur):
+        stall += timing.JUMP_OVERLAP - _jalr_self(cur)  # the overlap hides that bubble too
     return stall
+
+
+def _mem_access(d: isa.Decoded) -> bool:
+    """A load or store whose misaligned address costs extra (not xdec.lb: byte accesses)."""
+    return timing.class_of(d.insn) in ("load", "store")
+
+
+def _misaligned_cost(d: isa.Decoded, nxt: isa.Decoded | None, jalr_wb: int = 0) -> int:
+    """Extra cycles of ``d`` (a load or store) when its address is misaligned; ``nxt`` is the
+    instruction executed after it when known, ``jalr_wb`` its ``jalr_wb`` hazard."""
+    overlap = _overlaps_jump(d, nxt) and not (
+        _is_load(d) and d.ops.get("rd", 0) in nxt.reg_writes())  # type: ignore[union-attr]
+    if not overlap:
+        return timing.MISALIGNED
+    # the extra cycle overlaps the jump's fetch (or its jalr_wb stall), and hides the jalr_self
+    # bubble unless the jalr waits for its operand (jalr_wb)
+    return timing.MISALIGNED + timing.JUMP_OVERLAP - (0 if jalr_wb else _jalr_self(nxt))
 
 
 def _kind(d: isa.Decoded | None) -> str:
@@ -475,6 +524,9 @@ class Iss:
         self._loops: dict[tuple[int, int], Callable[[int], None] | None] = {}
         self._codeinfo: dict[object, tuple[str, int, list[int], list[int], list[int]]] = {}
         self._lpi = [0]  # remaining iterations when a loop function is interrupted
+        # set to 1 by a misaligned access: [0] read at a hardware-loop exit, [1] at a back edge
+        # after a pipeline flush (hwloop_decode); [2] = [1] before a loop-end memory access
+        self._mis = [0, 0, 0]
         self.reset()
 
     # ---------------------------------------------------------------------------- state
@@ -497,6 +549,9 @@ class Iss:
         self.marks: list[Mark] = []
         self.traps = 0
         self._loop_ends: set[int] = set()
+        #: pc of the instruction decoded first after a pipeline flush (slow CSR, mret, fence.i):
+        #: the controller is then in DECODE, not DECODE_HWLOOP (``hwloop_decode`` hazard)
+        self._flush_pc = -1
         self._flush()
 
     def _flush(self) -> None:
@@ -551,20 +606,21 @@ class Iss:
             self.write(addr, data)
 
     # ---------------------------------------------------------------------------- memory slow path
-    def _ld(self, a: int, size: int, signed: int) -> int:
+    def _ld(self, a: int, size: int, signed: int, mis: int) -> int:
         C = self._C
         if a >= memmap.MMIO_BASE and a + size <= memmap.MMIO_BASE + memmap.MMIO_SIZE:
             return 0
         if not all(self._pr[(a + k) >> _PAGE] for k in (0, size - 1)) or a + size > len(self.mem):
             raise _AccessFault(CAUSE_LOAD_FAULT, a, "load")
         if (size == 4 and a & 3) or (size == 2 and a & 3 == 3):
-            C[0] += timing.MISALIGNED
+            C[0] += mis
+            self._mis[0] = self._mis[1] = 1
         v = int.from_bytes(self.mem[a:a + size], "little")
         if signed and v >> (8 * size - 1):
             v = (v - (1 << (8 * size))) & M32
         return v
 
-    def _st(self, a: int, size: int, v: int, cyc: int, ins: int) -> None:
+    def _st(self, a: int, size: int, v: int, cyc: int, ins: int, mis: int) -> None:
         C = self._C
         if memmap.MMIO_BASE <= a < memmap.MMIO_BASE + memmap.MMIO_SIZE:
             if a == memmap.MMIO_EXIT:
@@ -578,7 +634,8 @@ class Iss:
                 or a + size > len(self.mem)):
             raise _AccessFault(CAUSE_STORE_FAULT, a, "store")
         if (size == 4 and a & 3) or (size == 2 and a & 3 == 3):
-            C[0] += timing.MISALIGNED
+            C[0] += mis
+            self._mis[0] = self._mis[1] = 1
         self.mem[a:a + size] = (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
 
     def _rd8(self, a: int) -> int:
@@ -600,7 +657,7 @@ class Iss:
             "FB": self.mem, "FSB": self._fsb, "PR": self._pr, "PW": self._pw, "LD": self._ld,
             "ST": self._st, "RD8": self._rd8, "XDEC": xdec_ref.xdec_lb, "DIV": _div,
             "REM": _rem, "DIVU": _divu, "REMU": _remu, "DIVCS": _divc_s, "DIVCU": _divc_u,
-            "HWL": self._hwl, "R": self.regs, "LPI": self._lpi,
+            "HWL": self._hwl, "R": self.regs, "LPI": self._lpi, "MIS": self._mis,
         }
 
     def _compile(self, body: list[str], line_idx: list[int], kind: str, start: int,
@@ -625,10 +682,12 @@ class Iss:
             return fn
         kind = _kind(first)
         if kind == "illegal":
-            fn = self._raiser(xdec_ref.IllegalInstruction(
+            fn = self._raiser(_IllegalEncoding(
                 f"illegal instruction 0x{self._fw[pc >> 2]:08x} at 0x{pc:08x}"))
         elif kind == "system":
             fn = self._system_fn(pc, first)
+            if pc + 4 in self._loop_ends and first.insn.sem in ("csr", "hwloop", "fence_i", "wfi"):
+                fn = self._at_loop_end(fn, pc)
         else:
             fn = self._block(pc)
         self._cache[pc] = fn
@@ -672,12 +731,32 @@ class Iss:
                 ) -> tuple[list[int], list[int]]:
         """Static cycles before and through each instruction (``prev``: the one before)."""
         before, through, total = [], [], 0
-        for _, d in insns:
+        for p, d in insns:
             before.append(total)
             total += _stall(prev, d) + _base_cycles(d)
+            if d.insn.sem == "jalr":
+                total += self._jalr_wb(p, d)
             through.append(total)
             prev = d
         return before, through
+
+    def _mis_cost(self, pc: int, d: isa.Decoded, nxt: isa.Decoded | None) -> int:
+        """:func:`_misaligned_cost` of ``d`` at ``pc`` followed by ``nxt`` at ``pc + 4``."""
+        wb = self._jalr_wb(pc + 4, nxt) if nxt is not None and nxt.insn.sem == "jalr" else 0
+        return _misaligned_cost(d, nxt, wb)
+
+    def _jalr_wb(self, pc: int, d: isa.Decoded) -> int:
+        """``jalr_wb`` hazard of the jalr ``d`` at ``pc``: its rs1 was loaded by the instruction
+        two before it (still in WB), and the one in between took a single cycle.  The two
+        predecessors are read at ``pc - 8`` and ``pc - 4`` (the fall-through path)."""
+        rs1 = d.ops["rs1"]
+        d2, d1 = self._peek(pc - 8), self._peek(pc - 4)
+        if not rs1 or d2 is None or d1 is None or not _is_load(d2) or d2.ops.get("rd") != rs1:
+            return 0
+        if (rs1 in d1.reg_writes() or _kind(d1) in ("jal", "jalr", "illegal")
+                or _base_cycles(d1) != 1 or _stall(d2, d1)):
+            return 0
+        return timing.JALR_WB
 
     def _block(self, pc: int) -> Callable[[], int]:
         insns, end = self._collect(pc, self.max_block)
@@ -694,13 +773,17 @@ class Iss:
         line_idx.append(-1)
         n = len(insns)
         last_pc, last = insns[-1]
+        fall = last_pc + 4
         for i, (p, d) in enumerate(insns):
             if i == n - 1 and end in ("branch", "jal", "jalr"):
                 break
-            for line in _Gen(p, d, through[i], i + 1).code():
+            nxt = insns[i + 1][1] if i + 1 < n else self._peek(fall) if end == "next" else None
+            if i == n - 1 and end == "hwloop" and _mem_access(d):
+                body.append("      MIS[2] = MIS[1]; MIS[0] = 0")  # read by HWL
+                line_idx.append(i)
+            for line in _Gen(p, d, through[i], i + 1, nxt, str(self._mis_cost(p, d, nxt))).code():
                 body.append("      " + line)
                 line_idx.append(i)
-        fall = last_pc + 4
         total = through[-1]
         ret = "    return nxt"
         g = _Gen(last_pc, last, through[-1], n)
@@ -715,7 +798,7 @@ class Iss:
                      f"        nxt = {fall}; h = 1"]
             line_idx += [n - 1] * 6
             if fall in self._loop_ends:
-                ret = "    return HWL(nxt, 0, 0) if h else nxt"
+                ret = "    return HWL(nxt, -1) if h else nxt"
         elif end == "jal":
             target = (last_pc + last.ops["imm"]) & M32
             body += [f"      {g.w('rd')} = {fall}",
@@ -729,8 +812,7 @@ class Iss:
             line_idx += [n - 1] * 3
         else:
             if end == "hwloop":
-                lastld = last.ops.get("rd", 0) if _is_load(last) else 0
-                ret = f"    return HWL({fall}, {lastld}, {_load_use(last)})"
+                ret = f"    return HWL({fall}, {last_pc})"
             else:
                 total += _stall(last, self._peek(fall))
                 ret = f"    return {fall}"
@@ -749,18 +831,22 @@ class Iss:
         return self._compile(body, line_idx, "block", pc, before, list(range(n)))
 
     # ---------------------------------------------------------------------------- hardware loops
-    def _hwl(self, e: int, lastld: int, load_use: int) -> int:
-        """The last instruction of a block fell through to ``e``, a hardware-loop end address."""
+    def _hwl(self, e: int, last_pc: int) -> int:
+        """The instruction at ``last_pc`` (-1: one that causes no hazard) fell through to ``e``,
+        a hardware-loop end address: take the back edge or leave the loop, with the hazard
+        cycles between it and the instruction that follows."""
         C = self._C
+        last = self._peek(last_pc) if last_pc >= 0 else None
         for level, lp in enumerate(self.hw):
             if lp.end == e and lp.count >= 1:
                 lp.count -= 1
                 if lp.count >= 1:
                     target = lp.start
-                    if lastld:
-                        d = self._peek(target)
-                        if d is not None and lastld in d.reg_reads():
-                            C[0] += load_use
+                    first = self._peek(target)
+                    C[0] += _stall(last, first)
+                    if self._flush_pc in (e - 8, e - 4):
+                        C[0] += self._decode_bubble(e, last, first)
+                    self._flush_pc = -1
                     if self.compile_loops:
                         fn = self._loop_fn(lp.start, lp.end)
                         if fn is not None:
@@ -768,11 +854,37 @@ class Iss:
                             return lp.end
                     return target
                 break
-        if lastld:
-            d = self._peek(e)
-            if d is not None and lastld in d.reg_reads():
-                C[0] += load_use
+        nxt = self._peek(e)
+        C[0] += _stall(last, nxt)
+        if last is not None and self._mis[0] and _mem_access(last):
+            # the last access was misaligned: its extra cycle may overlap a jump after the loop
+            C[0] += self._mis_cost(last_pc, last, nxt) - timing.MISALIGNED
+            self._mis[0] = 0
         return e
+
+    def _decode_bubble(self, e: int, last: isa.Decoded | None, first: isa.Decoded | None
+                       ) -> int:
+        """``hwloop_decode`` cycles of a back edge taken in the controller's DECODE state (the
+        first instruction after a flush is at ``e - 8`` or ``e - 4``): the jump to the start
+        costs a bubble unless a stall around the last instruction hides it."""
+        if last is None or _stall(last, first) > 0:
+            return 0
+        if self._flush_pc == e - 8:  # the second-to-last was decoded after the flush too
+            prev = self._peek(e - 8)
+            prev_mis = self._mis[2] if _mem_access(last) else self._mis[1]
+            if prev is not None and (prev_mis or timing.class_of(prev.insn) in timing.EX_MULTICYCLE
+                                     or _stall(prev, last)):
+                return 0  # the last instruction waits in ID: the jump's fetch overlaps that
+        return timing.HWLOOP_DECODE
+
+    def _at_loop_end(self, fn: Callable[[], int], pc: int) -> Callable[[], int]:
+        """Wrap the handler of a system instruction that is the last of a hardware-loop body."""
+        hwl = self._hwl
+
+        def wrapped() -> int:
+            nxt = fn()
+            return hwl(nxt, pc) if nxt == pc + 4 else nxt
+        return wrapped
 
     def _run_loop(self, fn: Callable[[int], None], level: int) -> None:
         lp = self.hw[level]
@@ -829,7 +941,11 @@ class Iss:
         body += ["    try:", "      while True:"]
         line_idx += [-1, -1]
         for i, (p, d) in enumerate(insns):
-            for line in _Gen(p, d, through[i], i + 1).code():
+            nxt, mis = (insns[i + 1][1], None) if i + 1 < n else (insns[0][1], None)
+            if i == n - 1 and (m_exit := self._mis_cost(p, d, self._peek(end))) != (
+                    m_loop := self._mis_cost(p, d, nxt)):
+                mis = f"({m_loop} if i > 1 else {m_exit})"
+            for line in _Gen(p, d, through[i], i + 1, nxt, mis).code():
                 body.append("        " + line)
                 line_idx.append(i)
         body += [f"        C[0] += {per_iter + back_edge_stall}; C[1] += {n}",
@@ -850,10 +966,15 @@ class Iss:
         cyc = _base_cycles(d)
         C = self._C
         if sem == "csr":
+            slow = d.ops["csr"] in timing.CSR_SLOW
+
             def fn() -> int:
-                self._csr_op(d)
+                self._csr_op(d, pc)
                 C[0] += cyc
                 C[1] += 1
+                if slow:
+                    self._flush_pc = pc + 4
+                    self._mis[1] = 0
                 return pc + 4
             return fn
         if sem == "hwloop":
@@ -873,13 +994,17 @@ class Iss:
                 self.csr[CSR_MSTATUS] = (st & ~0x8) | (mpie << 3) | 0x80
                 C[0] += cyc
                 C[1] += 1
-                return self.csr[CSR_MEPC] & ~3 & M32
+                self._flush_pc = self.csr[CSR_MEPC] & ~3 & M32
+                self._mis[1] = 0
+                return self._flush_pc
             return fn
         if sem == "fence_i":
             def fn() -> int:
                 self._flush()
                 C[0] += cyc
                 C[1] += 1
+                self._flush_pc = pc + 4
+                self._mis[1] = 0
                 return pc + 4
             return fn
         if sem == "wfi":
@@ -894,6 +1019,10 @@ class Iss:
         if self._inhibit & (1 << (2 * i)):  # bit 0 CY, bit 2 IR
             return self._cnt_frozen[i]
         return (self._C[i] - self._cnt_base[i]) & ((1 << 64) - 1)
+
+    def _running(self, i: int) -> int:
+        """1 if counter ``i`` (0 cycle, 1 instret) counts, 0 if mcountinhibit stops it."""
+        return 0 if self._inhibit & (1 << (2 * i)) else 1
 
     def _set_counter(self, i: int, value: int) -> None:
         value &= (1 << 64) - 1
@@ -932,17 +1061,21 @@ class Iss:
             raise xdec_ref.IllegalInstruction(f"CSR 0x{addr:03x} is read-only")
         if addr == xdec_spec.CSR_ADDR:
             self._xc[0] = xdec_ref.csr_write(v)
+        # Counter writes happen in the writing instruction's first (EX) cycle, which they
+        # replace, and its own retirement is not counted; a new mcountinhibit applies from the
+        # next cycle (RTL cv32e40p_cs_registers.sv:1413-1476).  The instruction's cycles and
+        # retirement are added after this write, hence "- running" below.
         elif addr in (CSR_MCYCLE, CSR_MINSTRET):
             i = 0 if addr == CSR_MCYCLE else 1
-            self._set_counter(i, (self._counter(i) & ~M32) | v)
+            self._set_counter(i, ((self._counter(i) & ~M32) | v) - self._running(i))
         elif addr in (CSR_MCYCLEH, CSR_MINSTRETH):
             i = 0 if addr == CSR_MCYCLEH else 1
-            self._set_counter(i, (self._counter(i) & M32) | (v << 32))
+            self._set_counter(i, ((self._counter(i) & M32) | (v << 32)) - self._running(i))
         elif addr == CSR_MCOUNTINHIBIT:
-            values = [self._counter(0), self._counter(1)]
+            values = [self._counter(i) + self._running(i) for i in (0, 1)]
             self._inhibit = v & 0xD
             for i in (0, 1):
-                self._set_counter(i, values[i])
+                self._set_counter(i, values[i] - self._running(i))
         elif addr == CSR_MTVEC:
             self.csr[addr] = v & 0xFFFF_FF01
         elif addr == CSR_MSTATUS:
@@ -956,12 +1089,16 @@ class Iss:
         else:
             raise xdec_ref.IllegalInstruction(f"CSR 0x{addr:03x} does not exist")
 
-    def _csr_op(self, d: isa.Decoded) -> None:
+    def _csr_op(self, d: isa.Decoded, pc: int) -> None:
         o = d.ops
         addr = o["csr"]
         mn = d.insn.mnemonic
         src = o["uimm"] if mn.endswith("i") else self.regs[o["rs1"]]
         old = self._csr_read(addr)
+        if addr in CSR_LP and CSR_LP[addr][1] == "count":
+            lp = self.hw[CSR_LP[addr][0]]
+            if lp.end == pc + 4 and lp.count >= 1:
+                old -= 1  # the RTL decrements when the last instruction is in ID, before EX
         if mn.startswith("csrrw"):
             self._csr_write(addr, src)
         elif o.get("rs1", o.get("uimm")):
@@ -1014,12 +1151,17 @@ class Iss:
             raise TargetError(f"hardware loop body 0x{lp.start:x}..0x{lp.end:x} must contain at "
                               f"least 3 instructions")
         for p in range(lp.start, lp.end, 4):
-            if _kind(self._peek(p)) in ("branch", "jal", "jalr"):
+            d = self._peek(p)
+            if _kind(d) in ("branch", "jal", "jalr"):
                 raise TargetError(f"hardware loop body 0x{lp.start:x}..0x{lp.end:x} contains a "
                                   f"branch or jump at 0x{p:x}")
+            if d is not None and d.insn.sem in _LOOP_FORBIDDEN:
+                raise TargetError(f"hardware loop body 0x{lp.start:x}..0x{lp.end:x} contains "
+                                  f"{d.insn.mnemonic} at 0x{p:x} (no fence, fence.i, mret or "
+                                  f"wfi in a hardware-loop body)")
 
     # ---------------------------------------------------------------------------- traps
-    def _trap(self, pc: int, cause: int) -> int:
+    def _trap(self, pc: int, cause: int, cycles: int = _TRAP_CYCLES) -> int:
         self.traps += 1
         csr = self.csr
         if pc == (csr[CSR_MTVEC] & 0xFFFF_FF00) and self.traps > 1:
@@ -1030,7 +1172,7 @@ class Iss:
         csr[CSR_MEPC] = pc
         csr[CSR_MCAUSE] = cause
         csr[CSR_MTVAL] = 0
-        self._C[0] += timing.TIMING["trap"].cycles  # type: ignore[operator]
+        self._C[0] += cycles
         return csr[CSR_MTVEC] & 0xFFFF_FF00
 
     def _locate(self, exc: BaseException) -> tuple[int, int] | None:
@@ -1057,6 +1199,8 @@ class Iss:
         loc = self._locate(exc)
         if loc is not None:
             pc = loc[0]
+        if isinstance(exc, _IllegalEncoding):
+            return self._trap(pc, CAUSE_ILLEGAL, _TRAP_ILLEGAL_CYCLES)
         if isinstance(exc, xdec_ref.IllegalInstruction):
             return self._trap(pc, CAUSE_ILLEGAL)
         if isinstance(exc, _AccessFault):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from xdecimate.sw import isa, memmap, timing, xdec_ref, xdec_spec
 from xdecimate.sw.iss import Iss
+from xdecimate.sw.target import TargetError
 
 D = memmap.DMEM_BASE
 
@@ -122,3 +123,157 @@ def test_docs_quote_the_tables():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "iss.md").read_text()
     assert timing.markdown_table() in doc
     assert isa.markdown_table() in doc
+
+
+# --------------------------------------------------------------------------------------------
+# Rules measured on the CV32E40P RTL (tests/test_crosscheck.py runs the same on both targets)
+
+
+def test_fence_and_fence_i_flush_the_pipeline():
+    assert timing.class_of(isa.insn("fence")) == "fence"
+    assert region("fence") == (4, 1)
+    assert region("fence.i") == (4, 1)
+    assert region("fence\nfence.i\naddi a0, a0, 1") == (9, 3)
+
+
+def test_mret_five_cycles():
+    assert region("la_: auipc a0, 0\naddi a0, a0, 16\ncsrw mepc, a0\nmret\nnop") == (
+        1 + 1 + 4 + 5 + 1, 5)
+
+
+def _trap_region(code: str) -> tuple[int, int]:
+    """(cycles, instructions) from a marker before ``code`` to one at the handler's entry."""
+    src = f"""
+        li t5, {memmap.MMIO_MARK}
+        li t6, {memmap.MMIO_EXIT}
+        li t0, 0x200
+        csrw mtvec, t0
+        li t3, 1
+        sw t3, 0(t5)
+        {code}
+    """
+    out = set()
+    for mb, cl in ((64, True), (1, False)):
+        iss = Iss(max_block=mb, compile_loops=cl)
+        iss.load_words(isa.assemble(src, memmap.BOOT_ADDR))
+        iss.load_words(isa.assemble("li t3, 2\nsw t3, 0(t5)\nsw zero, 0(t6)", 0x200), 0x200)
+        res = iss.run(max_instructions=1000)
+        cyc, ins = res.region(1, 2)
+        out.add((cyc - 2, ins - 2))  # minus the handler's li + sw
+    assert len(out) == 1, out
+    return out.pop()
+
+
+def test_trapping_instructions_never_retire():
+    assert _trap_region("ecall") == (timing.TIMING["trap"].cycles, 0) == (4, 0)
+    assert _trap_region("ebreak") == (4, 0)
+    assert _trap_region("csrr a0, 0x7c0") == (4, 0)  # illegal CSR: still an EX operation
+    assert _trap_region(".word 0x00003003") == (timing.TIMING["trap_illegal"].cycles, 0) == (
+        5, 0)
+    assert _trap_region("addi a0, a0, 1\necall") == (1 + 4, 1)
+
+
+def test_load_waw_stall():
+    assert region("lw a0, 0(s11)\naddi a0, a1, 1") == (3, 2)
+    assert region("lw a0, 0(s11)\ncsrr a0, mscratch") == (3, 2)
+    assert region("lw a0, 0(s11)\nlw a0, 4(s11)") == (2, 2)  # load after load: no stall
+    assert region("lw a0, 0(s11)\njal a0, t\nt: nop") == (1 + 2 + 1, 3)  # hidden by the jump
+    assert region("cv.lw a0, (s11), 4\nmul a0, a1, a2") == (3, 2)
+
+
+def test_jump_after_multicycle_instruction_overlaps():
+    assert region("mulh a0, a1, a2\njal zero, t\nt: nop") == (5 + 1 + 1, 3)
+    assert region("div a0, a1, a2\njal zero, t\nt: nop", setup="li a2, 1") == (34 + 1 + 1, 3)
+    assert region("lw a0, 1(s11)\njal zero, t\nt: nop") == (1 + 1 + 1 + 1, 3)  # misaligned
+    assert region("lw a0, 1(s11)\njal a0, t\nt: nop") == (1 + 1 + 2 + 1, 3)  # ... unless WAW
+
+
+def test_jalr_self_and_load_in_wb():
+    base = "la_: auipc a0, 0\naddi a0, a0, 16\n"
+    assert region(base + "nop\njalr zero, 0(a0)\nnop") == (1 + 1 + 1 + 2 + 1, 5)
+    assert region(base + "nop\njalr a0, 0(a0)\nnop") == (1 + 1 + 1 + 3 + 1, 5)  # rd = rs1
+    assert region(base + "mulh a4, a1, a2\njalr a0, 0(a0)\nnop") == (1 + 1 + 5 + 1 + 1, 5)
+    wb = "la_: auipc a0, 0\naddi a0, a0, 24\nsw a0, 8(s11)\nlw a0, 8(s11)\n"
+    assert region(wb + "nop\njalr zero, 0(a0)\nnop") == (1 + 1 + 1 + 1 + 1 + 3 + 1, 7)
+    assert region(wb + "mul a4, a1, a2\njalr zero, 0(a0)\nnop") == (1 + 1 + 1 + 1 + 1 + 3 + 1, 7)
+    assert region(wb + "mulh a4, a1, a2\njalr zero, 0(a0)\nnop") == (1 + 1 + 1 + 1 + 5 + 1 + 1, 7)
+
+
+def test_hwloop_decode_bubble_after_a_flush():
+    loop = "cv.setupi 0, 4, e\n{}\ne: nop"
+    plain = region(loop.format("nop\nnop\nnop\nnop"))
+    assert plain == (1 + 16 + 1, 1 + 16 + 1)
+    csr = 4 * 3  # 4 iterations of a 4-cycle CSR read instead of a nop
+    # slow CSR third- or second-to-last: one bubble per back edge (3 back edges)
+    assert region(loop.format("nop\ncsrr a0, mstatus\nnop\nnop")) == (plain[0] + csr + 3,
+                                                                        plain[1])
+    assert region(loop.format("nop\nnop\ncsrr a0, mstatus\nnop")) == (plain[0] + csr + 3,
+                                                                        plain[1])
+    assert region(loop.format("nop\nnop\nnop\ncsrr a0, mstatus")) == (plain[0] + csr, plain[1])
+    # ... hidden when the last instruction waits in ID (load-use: +1 per iteration)
+    assert region(loop.format("nop\ncsrr a0, mstatus\nlw a1, 0(s11)\naddi a2, a1, 1")) == (
+        plain[0] + csr + 4, plain[1])
+    assert region(loop.format("nop\ncsrr a0, mstatus\nmulh a1, a2, a3\nnop")) == (
+        plain[0] + csr + 4 * 4, plain[1])
+    # ... but not by a multi-cycle last instruction
+    assert region(loop.format("nop\ncsrr a0, mstatus\nnop\nmulh a1, a2, a3")) == (
+        plain[0] + csr + 4 * 4 + 3, plain[1])
+
+
+def test_misaligned_access_last_in_a_hwloop_overlaps_a_jump_after_the_loop():
+    body = "cv.setupi 0, 3, e\nnop\nnop\nlw a0, 1(s11)\ne: jal zero, t\nt: nop"
+    # 3 x (nop, nop, lw + misaligned), the last misaligned cycle hidden by the jal
+    assert region(body) == (1 + 3 * 4 - 1 + 2 + 1, 1 + 9 + 2)
+
+
+def test_counter_writes_replace_the_writing_cycle():
+    # read back right after: the csrw's own first cycle and retirement are not counted
+    assert region("csrw mcycle, zero\ncsrr a0, mcycle\nsw a0, 0(s11)") == (4 + 4 + 1, 3)
+    iss = Iss()
+    iss.load_words(isa.assemble(f"""
+        li t6, {memmap.MMIO_EXIT}
+        csrwi mcountinhibit, 0
+        csrw mcycle, zero
+        csrr a0, mcycle
+        csrw minstret, zero
+        nop
+        csrr a1, minstret
+        csrwi mcountinhibit, 13
+        csrr a2, mcycle
+        csrr a3, minstret
+        sw zero, 0(t6)
+    """, memmap.BOOT_ADDR))
+    iss.run(max_instructions=100)
+    # a0 = csrw mcycle's last 3 cycles; a1 = the nop; a2 = 3 + csrr 4 + csrw 4 + nop 1 + csrr 4
+    # + the first cycle of the mcountinhibit write (counting stops after it); a3 = nop, csrr and
+    # the mcountinhibit write itself, which still retires under the old setting
+    assert iss.regs[10:14] == [3, 1, 3 + 4 + 4 + 1 + 4 + 1, 3]
+
+
+def test_lpcount_read_by_the_last_instruction_is_already_decremented():
+    iss = Iss(compile_loops=False)
+    iss.load_words(isa.assemble(f"""
+        li t6, {memmap.MMIO_EXIT}
+        li s0, {D}
+        cv.setupi 0, 3, e
+        csrr a0, lpcount0
+        cv.sw a0, (s0), 4
+        csrr a1, lpcount0
+    e:  sw zero, 0(t6)
+    """, memmap.BOOT_ADDR))
+    iss.run(max_instructions=100)
+    assert [int.from_bytes(iss.read(D + 4 * k, 4), "little") for k in range(3)] == [3, 2, 1]
+    assert iss.regs[11] == 0  # a1: read by the last instruction of the last iteration
+
+
+@pytest.mark.parametrize("insn", ["fence", "fence.i", "mret", "wfi"])
+def test_hwloop_body_may_not_hold_flushing_instructions(insn):
+    iss = Iss()
+    iss.load_words(isa.assemble(f"cv.setupi 0, 3, e\nnop\n{insn}\nnop\ne: nop",
+                                memmap.BOOT_ADDR))
+    with pytest.raises(TargetError, match=f"contains {insn} at 0x"):
+        iss.run(max_instructions=100)
+
+
+def test_user_counter_mirrors_are_slow_csrs():
+    assert region("csrr a0, cycle\ncsrr a1, instreth") == (8, 2)

@@ -1,5 +1,9 @@
 """``xdecimate bench --iss [--quick]``: dense vs software-sparse vs xDecimate kernel cycles.
 
+``xdecimate bench --target cv32e40p [--quick]``: the kernels without xDecimate instructions
+(dense 1×2, 4×2, software sparse) on the ISS and on the real CV32E40P RTL, cycles side by side
+(:func:`xdecimate.sw.crosscheck.bench_cv32e40p`); exit status 1 unless all agree exactly.
+
 Runs the C kernels (``sw/c/kernels``) on representative layer tiles (:mod:`xdecimate.sw.bench`),
 checks every output bit for bit against the golden model, prints a table and writes
 ``bench.json``, ``bench.md`` and ``speedup.png`` (ours vs the paper) into ``--out``.
@@ -45,7 +49,16 @@ def _run(args: argparse.Namespace) -> int:
     from xdecimate.sw import bench
 
     patterns = tuple(args.patterns.split(",")) if args.patterns else None
-    if args.target != "iss":  # only the ISS so far; the RTL harness plugs in as a target
+    if args.target == "cv32e40p":
+        from xdecimate.sw import crosscheck
+
+        md, ok = crosscheck.bench_cv32e40p(quick=args.quick, patterns=patterns,
+                                           out=Path(args.out),
+                                           log=(lambda m: None) if args.silent else print)
+        print(md)
+        print(f"wrote {Path(args.out) / 'cv32e40p.md'}")
+        return 0 if ok else 1
+    if args.target != "iss":
         raise ValueError(f"unknown bench target {args.target!r}")
     res = bench.run_bench(quick=args.quick, patterns=patterns,
                           log=(lambda m: None) if args.silent else print)
@@ -59,6 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="kernel cycles: dense vs SW-sparse vs xDecimate")
     p.add_argument("--iss", dest="target", action="store_const", const="iss", default="iss",
                    help="run on the Python ISS with the CV32E40P-like timing model (default)")
+    p.add_argument("--target", dest="target", choices=("iss", "cv32e40p"),
+                   help="iss (= --iss) or cv32e40p: the kernels without xDecimate on the ISS "
+                        "and on the CV32E40P RTL, cycles side by side")
     p.add_argument("--quick", action="store_true", help="two small layers, N = 1 patterns")
     p.add_argument("--patterns", default="",
                    help="comma-separated N:M patterns (default: all; --quick: 1:4,1:8,1:16)")
