@@ -802,6 +802,51 @@ def _c_intrinsic(row: Insn) -> list[str]:
     raise AssertionError(f"no C intrinsic rule for {row.id}")
 
 
+def _asm_string_macro(row: Insn) -> list[str]:
+    """Assembler-string form of one custom row, for use inside a multi-instruction asm block.
+
+    ``ASM_<NAME>(operands...)`` expands to one ``.insn`` line; operands are assembler strings
+    (``"t0"``, ``"%[w]"``), immediates compile-time literals.  Same encoding source as the
+    intrinsics (``row.match``); rows whose operands need labels have only the ``.word`` forms.
+    """
+    name, op, f3 = "ASM_" + _cname(row).upper(), row.match & 0x7F, (row.match >> 12) & 7
+    f7 = row.match >> 25
+    if row.sem == "load_pi":
+        return [f"#define {name}(rd, rs1, imm) \".insn i {op:#x}, {f3}, \" rd \", \" rs1 "
+                f"\", \" XDEC_STR(imm) \"\\n\\t\""]
+    if row.sem == "store_pi":
+        return [f"#define {name}(rs2, rs1, imm) \".insn s {op:#x}, {f3}, \" rs2 \", \" "
+                f"XDEC_STR(imm) \"(\" rs1 \")\\n\\t\""]
+    if row.sem in ("store_pr", "store_rr"):  # the third register sits in the rd field
+        return [f"#define {name}(rs2, rs1, rs3) \".insn r {op:#x}, {f3}, {f7:#x}, \" rs3 "
+                f"\", \" rs1 \", \" rs2 \"\\n\\t\""]
+    if row.fmt == "RI5":
+        return [f"#define {name}(rd, rs1, is2) \".insn i {op:#x}, {f3}, \" rd \", \" rs1 "
+                f"\", {f7 << 5:#x} + \" XDEC_STR(is2) \"\\n\\t\""]
+    if row.fmt == "R1":
+        return [f"#define {name}(rd, rs1) \".insn r {op:#x}, {f3}, {f7:#x}, \" rd \", \" rs1 "
+                f"\", x0\\n\\t\""]
+    if row.fmt == "R":
+        return [f"#define {name}(rd, rs1, rs2) \".insn r {op:#x}, {f3}, {f7:#x}, \" rd \", \" "
+                f"rs1 \", \" rs2 \"\\n\\t\""]
+    if row.fmt == "HWS":  # cv.setup L, rs1, n: the loop number L lives in the rd field
+        rd = [(row.encode(L=L, rs1=0, uimm=0) >> 7) & 0x1F for L in (0, 1)]
+        return [f"#define {name}_RD_0 \"x{rd[0]}\"", f"#define {name}_RD_1 \"x{rd[1]}\"",
+                f"#define {name}(L, rs1, n) \".insn i {op:#x}, {f3}, \" {name}_RD_##L \", \" "
+                f"rs1 \", \" XDEC_STR(n) \"\\n\\t\""]
+    return []
+
+
+def _asm_csrw_macro() -> list[str]:
+    """``ASM_XDEC_CSRW(rs1)``: csrrw x0, xdec, rs1 as ``.insn`` (no Zicsr mnemonics needed)."""
+    row = insn("csrrw")
+    op, f3 = row.match & 0x7F, (row.match >> 12) & 7
+    imm = xdec_spec.CSR_ADDR - 4096 if xdec_spec.CSR_ADDR >= 2048 else xdec_spec.CSR_ADDR
+    return [f"/* csrw {xdec_spec.CSR_NAME}, rs1 (the CSR number as a signed 12-bit immediate) */",
+            f"#define ASM_XDEC_CSRW(rs1) \".insn i {op:#x}, {f3}, x0, \" rs1 \", {imm}"
+            "\\n\\t\""]
+
+
 def _c_hwloop(row: Insn, doc: str) -> list[str]:
     """Hardware-loop rows become assembler-string macros (labels need the assembler)."""
     fmt = row.fmt
@@ -891,5 +936,11 @@ def c_header() -> str:
             continue
         out += _c_intrinsic(row)
         out.append("")
-    out.append("#endif /* XDECIMATE_H */")
+    out += ["/* Assembler-string forms, one `.insn` line each, to compose hand-scheduled loops",
+            " * inside one asm statement: ASM_XCV_LW_PI(\"t2\", \"a0\", 4) ASM_XDEC_LB(...) ... */"]
+    out += _asm_csrw_macro()
+    for row in INSTRUCTIONS:
+        if row.ext not in ("rv32i", "rv32m", "zicsr"):
+            out += _asm_string_macro(row)
+    out += ["", "#endif /* XDECIMATE_H */"]
     return "\n".join(out) + "\n"

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "hal.h"
+#include "xdecimate.h"
 
 /* ---- region markers ------------------------------------------------------------------- */
 #define XDK_R_KERNEL 1  /* the whole layer */
@@ -29,41 +30,29 @@
 #define XDK_END(r) hal_mark(2u * (r) + 1u)
 
 /* ---- assembler strings for the XpulpV2 subset and xDecimate --------------------------------
- * GCC 12 knows no CORE-V mnemonics, so the hot loops are written with `.insn`.  Operands are
- * assembler strings ("%[w]", "t0").  Encodings: CV32E40P v1.8.3 (sw/isa.py is the table;
- * tests/test_ckernels.py checks every macro below against it).                                */
+ * GCC 12 knows no CORE-V mnemonics, so the hot loops are composed of the ASM_* `.insn`
+ * strings that sw/c/xdecimate.h generates from the ISA table (sw/isa.py); no encoding is
+ * written here.  Operands are assembler strings ("%[w]", "t0"), immediates literals.        */
 #define XDK_STR_(x) #x
 #define XDK_STR(x) XDK_STR_(x)
-/* cv.lw / cv.lhu / cv.lbu rd, (rs1), imm: load, then rs1 += imm */
-#define XDK_LW_PI(rd, rs1, imm) ".insn i 0x0b, 2, " rd ", " rs1 ", " XDK_STR(imm) "\n\t"
-#define XDK_LHU_PI(rd, rs1, imm) ".insn i 0x0b, 5, " rd ", " rs1 ", " XDK_STR(imm) "\n\t"
-#define XDK_LBU_PI(rd, rs1, imm) ".insn i 0x0b, 4, " rd ", " rs1 ", " XDK_STR(imm) "\n\t"
-/* cv.lbu rd, rs2(rs1): rd = Zext(Mem8(rs1 + rs2)) */
-#define XDK_LBU_RR(rd, rs1, rs2) ".insn r 0x2b, 3, 0x0c, " rd ", " rs1 ", " rs2 "\n\t"
-/* cv.sw / cv.sb rs2, (rs1), imm: store, then rs1 += imm */
-#define XDK_SW_PI(rs2, rs1, imm) ".insn s 0x2b, 2, " rs2 ", " XDK_STR(imm) "(" rs1 ")\n\t"
-#define XDK_SB_PI(rs2, rs1, imm) ".insn s 0x2b, 0, " rs2 ", " XDK_STR(imm) "(" rs1 ")\n\t"
-/* cv.sdotusp.b rd, rs1, rs2: rd += sum of unsigned bytes of rs1 x signed bytes of rs2 */
-#define XDK_SDOTUSP_B(rd, rs1, rs2) ".insn r 0x7b, 1, 0x50, " rd ", " rs1 ", " rs2 "\n\t"
-/* cv.mac rd, rs1, rs2: rd += rs1 * rs2 */
-#define XDK_MAC(rd, rs1, rs2) ".insn r 0x2b, 3, 0x48, " rd ", " rs1 ", " rs2 "\n\t"
-/* cv.clipu rd, rs1, 9: rd = clamp(rs1, 0, 255) */
-#define XDK_CLIPU_255(rd, rs1) ".insn r 0x2b, 3, 0x39, " rd ", " rs1 ", x9\n\t"
-/* xdec.lb rd, rs1, rs2 (custom-1, funct3 110, funct7 0; docs/xdecimate.md) */
-#define XDK_XDEC_LB(rd, rs1, rs2) ".insn r 0x2b, 6, 0, " rd ", " rs1 ", " rs2 "\n\t"
+#define XDK_LW_PI(rd, rs1, imm) ASM_XCV_LW_PI(rd, rs1, imm)    /* cv.lw rd, (rs1), imm */
+#define XDK_LHU_PI(rd, rs1, imm) ASM_XCV_LHU_PI(rd, rs1, imm)  /* cv.lhu rd, (rs1), imm */
+#define XDK_LBU_PI(rd, rs1, imm) ASM_XCV_LBU_PI(rd, rs1, imm)  /* cv.lbu rd, (rs1), imm */
+#define XDK_LBU_RR(rd, rs1, rs2) ASM_XCV_LBU_RR(rd, rs1, rs2)  /* rd = Zext(Mem8(rs1 + rs2)) */
+#define XDK_SW_PI(rs2, rs1, imm) ASM_XCV_SW_PI(rs2, rs1, imm)  /* cv.sw rs2, (rs1), imm */
+#define XDK_SB_PI(rs2, rs1, imm) ASM_XCV_SB_PI(rs2, rs1, imm)  /* cv.sb rs2, (rs1), imm */
+#define XDK_SDOTUSP_B(rd, rs1, rs2) ASM_XCV_SDOTUSP_B(rd, rs1, rs2)
+#define XDK_MAC(rd, rs1, rs2) ASM_XCV_MAC(rd, rs1, rs2)
+#define XDK_CLIPU_255(rd, rs1) ASM_XCV_CLIPU(rd, rs1, 9)  /* clamp(rs1, 0, 2^8 - 1) */
+#define XDK_XDEC_LB(rd, rs1, rs2) ASM_XDEC_LB(rd, rs1, rs2)
+#define XDK_CSRW_XDEC(rs1) ASM_XDEC_CSRW(rs1)
 /* cv.setup L, rs1, n: hardware loop L over the next n - 1 instructions, rs1 iterations.
  * `.insn` takes no forward label expressions, so n is a literal and XDK_HWLOOP_CHECK (placed
  * at the end label) makes the assembler verify it.                                           */
-#define XDK_SETUP(L, rs1, n) ".insn i 0x2b, 4, " XDK_HWL_RD_##L ", " rs1 ", " XDK_STR(n) "\n\t"
-#define XDK_HWL_RD_0 "x14" /* bits 11:7 = funct4 0111, L */
-#define XDK_HWL_RD_1 "x15"
+#define XDK_SETUP(L, rs1, n) ASM_XCV_SETUP(L, rs1, n)
 #define XDK_HWLOOP_CHECK(start, end, n)                                                       \
     ".if (" end " - " start ") != 4 * (" XDK_STR(n) ")\n\t.error \"hardware loop: " start "->" \
     end " is not " XDK_STR(n) " instructions\"\n\t.endif\n\t"
-/* csrw xdec, rs1 (csrrw x0, 0x800, rs1; the CSR number as a signed 12-bit immediate, so that
- * the file also assembles with -march=rv32im, where binutils >= 2.38 has no Zicsr mnemonics) */
-#define XDK_XDEC_CSR_IMM (-2048)
-#define XDK_CSRW_XDEC(rs1) ".insn i 0x73, 1, x0, " rs1 ", " XDK_STR(XDK_XDEC_CSR_IMM) "\n\t"
 
 /* ---- layer descriptor --------------------------------------------------------------------- */
 enum { XDK_FC = 0, XDK_CONV = 1 };
