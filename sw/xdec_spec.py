@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "CSR",
     "CSR_ADDR",
     "CSR_FIELDS",
     "CSR_NAME",
@@ -210,19 +209,6 @@ def field(name: str) -> CsrField:
         if f.name == name:
             return f
     raise KeyError(f"xdec has no field named {name!r}")
-
-
-@dataclass(frozen=True)
-class _Csr:
-    name: str = CSR_NAME
-    addr: int = CSR_ADDR
-    reset: int = CSR_RESET
-    write_mask: int = CSR_WRITE_MASK
-    fields: tuple[CsrField, ...] = CSR_FIELDS
-
-
-#: The CSR as one object (name, address, reset, write mask, fields).
-CSR = _Csr()
 
 
 # --------------------------------------------------------------------------------------------
