@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-    python3-venv build-essential            # venv; C++ for Verilator models
+    python3-venv python3-dev build-essential  # venv; libpython for cocotb; C++ for Verilator
     iverilog                                # optional simulator (SIM=icarus)
     gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf
     qemu-user                               # qemu-riscv32: differential reference
