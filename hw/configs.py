@@ -3,7 +3,7 @@
 A configuration chooses which *legal-by-spec* values of the ``xdec`` CSR fields the hardware
 implements: the block sizes M, the non-zeros per block N and the pixel streams P.  Everything else
 (counter width, data width, field positions, index widths) comes from
-:mod:`xdecimate.sw.xdec_spec` and is the same in every configuration.
+:mod:`xdecimate.sw.model.xdec_spec` and is the same in every configuration.
 
 A configuration that leaves out a value the spec allows **traps on it**: ``xdec.lb`` with that
 value in the CSR raises the unit's illegal-instruction output and changes no state, exactly like a
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xdecimate.sw import xdec_spec as spec
+from xdecimate.sw.model import xdec_spec as spec
 
 __all__ = ["CONFIGS", "DEFAULT_CONFIG", "XdecHwConfig", "config", "supports"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
-from xdecimate.sw import xdec_spec as spec
+from xdecimate.sw.model import xdec_spec as spec
 
 from .interfaces import XLEN, CsrLayout, CsrOp
 

@@ -12,7 +12,7 @@ Testbenches pack and unpack port values with these same layouts (:func:`field_sl
 from amaranth.hdl import unsigned
 from amaranth.lib import data, enum, wiring
 from amaranth.lib.wiring import In, Out
-from xdecimate.sw import xdec_spec as spec
+from xdecimate.sw.model import xdec_spec as spec
 
 __all__ = [
     "XLEN",

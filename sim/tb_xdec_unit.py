@@ -22,7 +22,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotb.utils import get_sim_time
 from xdecimate.hw.configs import config
-from xdecimate.sw.xdec_ref import csr_pack
+from xdecimate.sw.model.xdec_ref import csr_pack
 
 from .coverage import Coverage
 from .model import OP_LB, OP_READ, OP_WRITE, Op

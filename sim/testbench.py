@@ -6,7 +6,7 @@ The testbench is *cycle-driven* and simulator-agnostic: each clock cycle the sim
 ``ctx.set`` calls), through a tiny port adapter (``set(name, int)`` / ``get(name) -> int``).
 One coroutine and two triggers per cycle serve every component, which is what makes 10^7
 operations affordable; the same class runs under cocotb (Verilator, Icarus) and under the
-Amaranth simulator (``tests/test_hw_xdec_unit.py``).
+Amaranth simulator (``tests/hw/test_xdec_unit.py``).
 
 Components (all in :class:`XdecTB`)
     * **driver** -- presents :class:`~.model.Op` requests from a stream on ``i``, holding
@@ -32,7 +32,7 @@ from typing import Protocol
 
 import numpy as np
 from xdecimate.hw.configs import XdecHwConfig
-from xdecimate.sw import xdec_spec as spec
+from xdecimate.sw.model import xdec_spec as spec
 
 from .coverage import CSR_OPS, xdec_coverage
 from .model import OP_LB, Expected, Op, XdecModel

@@ -1,6 +1,6 @@
 """`xdecimate report` writes the report; `xdecimate spec` checks the docs."""
 
-from xdecimate.sw.selfcheck import report_section, run_selfcheck
+from xdecimate.sw.model.selfcheck import report_section, run_selfcheck
 
 from xdecimate.cli import main
 

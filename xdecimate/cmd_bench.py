@@ -2,11 +2,12 @@
 
 ``xdecimate bench --target cv32e40p [--quick]``: the kernels without xDecimate instructions
 (dense 1×2, 4×2, software sparse) on the ISS and on the real CV32E40P RTL, cycles side by side
-(:func:`xdecimate.sw.crosscheck.bench_cv32e40p`); exit status 1 unless all agree exactly.
+(:func:`xdecimate.sw.bench.crosscheck.bench_cv32e40p`); exit status 1 unless all agree exactly.
 
-Runs the C kernels (``sw/c/kernels``) on representative layer tiles (:mod:`xdecimate.sw.bench`),
-checks every output bit for bit against the golden model, prints a table and writes
-``bench.json``, ``bench.md`` and ``speedup.png`` (ours vs the paper) into ``--out``.
+Runs the C kernels (``sw/kernels/c/kernels``) on representative layer tiles
+(:mod:`xdecimate.sw.bench.suite`), checks every output bit for bit against the golden model,
+prints a table and writes ``bench.json``, ``bench.md`` and ``speedup.png`` (ours vs the paper) into
+``--out``.
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ def _print_table(res) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from xdecimate.sw import bench
+    from xdecimate.sw.bench import suite as bench
 
     patterns = tuple(args.patterns.split(",")) if args.patterns else None
     if args.target == "cv32e40p":
-        from xdecimate.sw import crosscheck
+        from xdecimate.sw.bench import crosscheck
 
         md, ok = crosscheck.bench_cv32e40p(quick=args.quick, patterns=patterns,
                                            out=Path(args.out),

@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from xdecimate.sw import xdec_spec as spec
+from xdecimate.sw.model import xdec_spec as spec
 
 __all__ = ["DOC", "generated_blocks", "register", "render_doc"]
 
@@ -53,10 +53,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.check_docs:
         text = DOC.read_text()
         if render_doc(text) != text:
-            print(f"{DOC} is out of date with sw/xdec_spec.py; run "
+            print(f"{DOC} is out of date with sw/model/xdec_spec.py; run "
                   "`xdecimate spec --write-docs`", file=sys.stderr)
             return 1
-        print(f"{DOC} agrees with sw/xdec_spec.py")
+        print(f"{DOC} agrees with sw/model/xdec_spec.py")
         return 0
     for name, block in generated_blocks().items():
         print(f"## {name}\n\n{block}\n")

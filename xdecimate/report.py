@@ -17,10 +17,10 @@ __all__ = ["SECTIONS", "ReportContext", "register", "write_report"]
 
 #: Report sections in order, as "module:function".
 SECTIONS: list[str] = [
-    "xdecimate.sw.selfcheck:report_section",
+    "xdecimate.sw.model.selfcheck:report_section",
     "xdecimate.synth.report:report_section",
     "xdecimate.sim.report:report_section",
-    "xdecimate.sw.bench_report:report_section",
+    "xdecimate.sw.bench.report:report_section",
 ]
 
 

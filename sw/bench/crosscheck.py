@@ -1,6 +1,6 @@
 """ISS versus the real CV32E40P RTL: same ELF, same results, same cycle counts.
 
-:func:`compare` runs one bare-metal ELF on the ISS (:func:`xdecimate.sw.iss.run_elf`) and on the
+:func:`compare` runs one bare-metal ELF on the ISS (:func:`xdecimate.sw.iss.iss.run_elf`) and on the
 CV32E40P v1.8.3 RTL harness (:func:`xdecimate.sim.cv32e40p.run_elf`) and lists every difference:
 stdout, exit code, data memory at exit, total retired instructions, total cycles (after the
 RTL's constant start-up offset :data:`RTL_STARTUP_CYCLES`), the sequence of marks, and each
@@ -11,10 +11,10 @@ get there and the few differences left.
 Programs to compare:
 
 * :func:`snippet_program` / :func:`snippet_elf`: directed timing microbenchmarks.  Each snippet
-  (ISS assembler syntax, :func:`xdecimate.sw.isa.assemble`, so CORE-V instructions are written
+  (ISS assembler syntax, :func:`xdecimate.sw.iss.isa.assemble`, so CORE-V instructions are written
   by name) runs between two marks; :data:`MICROBENCHMARKS` has at least one snippet per rule of
-  :mod:`xdecimate.sw.timing` (but ``xdec.lb``, which the CV32E40P does not have).
-* :func:`randprog_elf`: the random differential programs of :mod:`xdecimate.sw.iss_randprog`,
+  :mod:`xdecimate.sw.iss.timing` (but ``xdec.lb``, which the CV32E40P does not have).
+* :func:`randprog_elf`: the random differential programs of :mod:`xdecimate.sw.bench.randprog`,
   bare-metal, with marks around the random code.
 * :func:`xpulp_program` / :func:`xpulp_elf`: random XpulpV2 programs with hardware loops.
 * :func:`kernel_agreement` / :func:`bench_cv32e40p`: the C kernels that use no xDecimate
@@ -34,8 +34,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import isa, iss, iss_randprog, memmap, toolchain
-from .target import RunResult
+from ..iss import isa, iss, memmap
+from ..iss.target import RunResult
+from ..kernels import toolchain
+from . import randprog
 
 __all__ = [
     "MICROBENCHMARKS",
@@ -68,7 +70,7 @@ Runner = Callable[[Path], RunResult]
 
 def rtl_run(elf: str | Path) -> RunResult:
     """Run ``elf`` on the CV32E40P RTL (imported lazily: the ISS side needs no Verilator)."""
-    from ..sim import cv32e40p
+    from xdecimate.sim import cv32e40p
 
     return cv32e40p.run_elf(elf)
 
@@ -126,10 +128,11 @@ def compare(elf: str | Path, *, name: str | None = None, rtl: Runner | None = No
 
     Parameters
     ----------
-    elf : a bare-metal ELF (:func:`xdecimate.sw.toolchain.build_elf`, target ``"baremetal"``).
+    elf : a bare-metal ELF (:func:`xdecimate.sw.kernels.toolchain.build_elf`, target
+        ``"baremetal"``).
     name : label for reports (default: the file name).
     rtl : the reference target, ``run(elf) -> RunResult`` (default :func:`rtl_run`).
-    iss_run : the ISS runner (default :func:`xdecimate.sw.iss.run_elf`).
+    iss_run : the ISS runner (default :func:`xdecimate.sw.iss.iss.run_elf`).
     memory : also compare the data-memory snapshots at exit (outputs, stack, everything).
 
     Returns
@@ -199,7 +202,7 @@ def snippet_program(snippets: Sequence[str], *, setup: str = "", data: bytes = b
 
     Parameters
     ----------
-    snippets : instruction sequences in :func:`xdecimate.sw.isa.assemble` syntax (CORE-V and
+    snippets : instruction sequences in :func:`xdecimate.sw.iss.isa.assemble` syntax (CORE-V and
         xDecimate by name; labels local to the snippet).  They must not write
         :data:`RESERVED` registers.
     setup : instructions (same syntax) run once before the first mark.
@@ -246,12 +249,12 @@ def snippet_elf(snippets: Sequence[str], **kwargs: object) -> Path:
 # Random differential programs, bare metal, with marks
 # --------------------------------------------------------------------------------------------
 
-_MARKED_MAIN = iss_randprog.MAIN_C.replace(
+_MARKED_MAIN = randprog.MAIN_C.replace(
     "run_test(out);", "hal_mark(1); run_test(out); hal_mark(2);")
 
 
 def randprog_elf(kind: str, seed: int, size: int | None = None) -> Path:
-    """A random program of :mod:`xdecimate.sw.iss_randprog`, bare metal, with marks.
+    """A random program of :mod:`xdecimate.sw.bench.randprog`, bare metal, with marks.
 
     Parameters
     ----------
@@ -261,12 +264,12 @@ def randprog_elf(kind: str, seed: int, size: int | None = None) -> Path:
     size : ``n_ops`` / ``n_stmts`` (default: the generator's).
     """
     if kind == "asm":
-        src = iss_randprog.asm_program(seed) if size is None else \
-            iss_randprog.asm_program(seed, n_ops=size)
+        src = randprog.asm_program(seed) if size is None else \
+            randprog.asm_program(seed, n_ops=size)
         return toolchain.build_elf([("test.S", src), ("main.c", _MARKED_MAIN)])
     if kind == "c":
-        src = iss_randprog.c_program(seed) if size is None else \
-            iss_randprog.c_program(seed, n_stmts=size)
+        src = randprog.c_program(seed) if size is None else \
+            randprog.c_program(seed, n_stmts=size)
         first = src.index("    hal_put_hex")
         start = src.index("int main(void) {") + len("int main(void) {")
         src = src[:start] + "\n    hal_mark(1);" + src[start:first] + "    hal_mark(2);\n" + \
@@ -278,7 +281,7 @@ def randprog_elf(kind: str, seed: int, size: int | None = None) -> Path:
 @dataclass(frozen=True)
 class Micro:
     """A directed timing microbenchmark: ``code`` exercises the timing ``rule`` (a name of
-    :data:`xdecimate.sw.timing.TIMING` or :data:`~xdecimate.sw.timing.HAZARDS`)."""
+    :data:`xdecimate.sw.iss.timing.TIMING` or :data:`~xdecimate.sw.iss.timing.HAZARDS`)."""
 
     name: str
     rule: str
@@ -291,8 +294,8 @@ MICRO_SETUP = "li a1, 100\nli a2, 7\nmv a3, s11\nli a4, 3\nsw a4, 64(s11)"
 
 _T = "auipc a0, 0\naddi a0, a0, {off}\n"  # a0 = address of the instruction at byte `off`
 
-#: Directed microbenchmarks, at least one per timing rule (tests/test_crosscheck.py checks the
-#: coverage and that the ISS and the RTL agree on every one).
+#: Directed microbenchmarks, at least one per timing rule (tests/sw/bench/test_crosscheck.py
+#: checks the coverage and that the ISS and the RTL agree on every one).
 MICROBENCHMARKS: tuple[Micro, ...] = (
     Micro("alu", "alu", "add a4, a1, a2\nxor a5, a4, a1\nlui a6, 3\ncv.max a7, a1, a2"),
     Micro("mul", "mul", "mul a4, a1, a2\ncv.mac a4, a1, a2\naddi a5, a4, 1"),
@@ -606,12 +609,12 @@ class KernelAgreement:
 def kernel_agreement(layers: dict[str, object], patterns: Sequence[str], *,
                      kernels: Sequence[str] = RTL_KERNELS,
                      log: Callable[[str], None] = print) -> list[KernelAgreement]:
-    """Run ``kernels`` on ``layers`` (name -> :class:`xdecimate.sw.ckernels.FCShape` or
+    """Run ``kernels`` on ``layers`` (name -> :class:`xdecimate.sw.kernels.harness.FCShape` or
     ``ConvShape``) on both targets.  Dense kernels run once per layer (with the first
     pattern's data), the software-sparse kernel once per pattern."""
     import numpy as np
 
-    from . import ckernels as ck
+    from ..kernels import harness as ck
 
     bad = [k for k in kernels if k not in RTL_KERNELS]
     if bad:
@@ -654,12 +657,12 @@ def agreement_markdown(rows: Sequence[KernelAgreement]) -> str:
 def bench_cv32e40p(*, quick: bool = False, patterns: Sequence[str] | None = None,
                    out: Path | None = None, log: Callable[[str], None] = print
                    ) -> tuple[str, bool]:
-    """The benchmark layers (:mod:`xdecimate.sw.bench`) with the kernels the CV32E40P runs, on
+    """The benchmark layers (:mod:`xdecimate.sw.bench.suite`) with the kernels the CV32E40P runs, on
     the ISS and on the RTL: ``(markdown, all equal and bit-exact)``; writes
     ``cv32e40p.md``/``cv32e40p.json`` into ``out`` when given."""
     import json
 
-    from . import bench
+    from . import suite as bench
 
     layers = bench.QUICK_LAYERS if quick else bench.LAYERS
     pats = tuple(patterns) if patterns else (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import bench
+from . import suite as bench
 
 __all__ = ["report_section"]
 
@@ -20,8 +20,9 @@ def report_section(ctx) -> str:
                        for n, s in layers.items())
     lines = [
         "## Kernel benchmark: dense vs software sparse vs xDecimate", "",
-        f"C kernels (`sw/c/kernels`, `docs/kernels.md`) on the ISS, every output bit-exact with "
-        f"the golden model; {len(res.runs)} runs in {res.seconds:.0f} s. Layers: {shapes}.", "",
+        f"C kernels (`sw/kernels/c/kernels`, `docs/kernels.md`) on the ISS, every output "
+        f"bit-exact with the golden model; {len(res.runs)} runs in {res.seconds:.0f} s. "
+        f"Layers: {shapes}.", "",
         f"![speedup vs sparsity]({paths['png'].relative_to(ctx.out)})", "",
         bench.markdown(res),
     ]

@@ -1,10 +1,11 @@
 """Kernel benchmark: dense vs software-sparse vs xDecimate on representative layer tiles.
 
-Every run goes through :func:`xdecimate.sw.ckernels.run_kernel` (bit-exact check against the
+Every run goes through :func:`xdecimate.sw.kernels.harness.run_kernel` (bit-exact check against the
 golden model included).  Cycles are those of the marked whole-kernel region (im2col, matmul and
 requantization of every pixel pair; no start-up code).  Speedup = dense cycles / sparse cycles
 on the same layer.  Dense kernels run once per layer (their timing does not depend on the
-weight values: no data-dependent instruction in their loops, ``tests/test_bench.py`` checks it).
+weight values: no data-dependent instruction in their loops, ``tests/sw/bench/test_suite.py``
+checks it).
 
 Layer tiles (all data in the 128 kB DMEM, like the paper's L1; ``docs/kernels.md``):
 
@@ -28,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ckernels as ck
-from .nm_format import PATTERNS, Pattern
+from ..kernels import harness as ck
+from ..model.nm_format import PATTERNS, Pattern
 
 __all__ = [
     "LAYERS",
@@ -120,7 +121,8 @@ def run_bench(*, quick: bool = False, patterns: tuple[str, ...] | None = None,
               log: Callable[[str], None] = print) -> BenchResult:
     """Run every kernel on every layer and pattern; return runs and speedup rows.
 
-    ``target``/``cache_key`` as in :func:`xdecimate.sw.ckernels.run_kernel` (default: the ISS).
+    ``target``/``cache_key`` as in :func:`xdecimate.sw.kernels.harness.run_kernel` (default: the
+    ISS).
     Raises ``AssertionError`` if any kernel output is not bit-exact.
     """
     layers = layers or (QUICK_LAYERS if quick else LAYERS)

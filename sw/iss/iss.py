@@ -1,8 +1,9 @@
 """Instruction-set simulator: RV32IM + Zicsr + the XpulpV2 subset + xDecimate, with a timing model.
 
-Semantics come from the ISA table (:mod:`xdecimate.sw.isa`, one code template per semantics id
-below), cycles from the timing rules (:mod:`xdecimate.sw.timing`), the memory map from
-:mod:`xdecimate.sw.memmap`, and ``xdec.lb`` is executed by :func:`xdecimate.sw.xdec_ref.xdec_lb`.
+Semantics come from the ISA table (:mod:`xdecimate.sw.iss.isa`, one code template per semantics id
+below), cycles from the timing rules (:mod:`xdecimate.sw.iss.timing`), the memory map from
+:mod:`xdecimate.sw.iss.memmap`, and ``xdec.lb`` is executed by
+:func:`xdecimate.sw.model.xdec_ref.xdec_lb`.
 
 How it is fast enough (≥ 1 M instructions/s on kernel loops, see ``docs/iss.md``):
 
@@ -18,7 +19,7 @@ How it is fast enough (≥ 1 M instructions/s on kernel loops, see ``docs/iss.md
   code belongs to one instruction), so precise traps cost nothing on the fast path.
 
 State, memory and counters are exact at every trap, ``MMIO_MARK`` store and exit.  The result is a
-:class:`xdecimate.sw.target.RunResult`.
+:class:`xdecimate.sw.iss.target.RunResult`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import isa, memmap, timing, xdec_ref, xdec_spec
+from ..model import xdec_ref, xdec_spec
+from . import isa, memmap, timing
 from .target import Mark, RunResult, TargetError
 
 __all__ = ["Iss", "run_elf"]
@@ -595,8 +597,8 @@ class Iss:
         return bytes(self.mem[addr:addr + size])
 
     def load_elf(self, path: str | Path) -> None:
-        """Load an ELF built by :func:`xdecimate.sw.toolchain.build_elf` (bare-metal target)."""
-        from .toolchain import load_elf
+        """Load an ELF built by :func:`xdecimate.sw.kernels.toolchain.build_elf` (bare metal)."""
+        from .elf import load_elf
 
         entry, segments = load_elf(path)
         if entry != memmap.BOOT_ADDR:

@@ -1,22 +1,22 @@
 """Timing model of the ISS: an in-order, single-issue, CV32E40P-like 4-stage pipeline, as rules.
 
-Every instruction row of :mod:`xdecimate.sw.isa` names a *timing class*; :data:`TIMING` gives each
-class its issue cycles.  :data:`HAZARDS` lists the extra cycles that depend on neighbours or on
-operand values.  The ISS (:mod:`xdecimate.sw.iss`) applies exactly these rules and nothing else;
+Every instruction row of :mod:`xdecimate.sw.iss.isa` names a *timing class*; :data:`TIMING` gives
+each class its issue cycles.  :data:`HAZARDS` lists the extra cycles that depend on neighbours or on
+operand values.  The ISS (:mod:`xdecimate.sw.iss.iss`) applies exactly these rules and nothing else;
 ``docs/iss.md`` quotes :func:`markdown_table` verbatim (a test keeps them identical).
 
 Sources ("manual" = CV32E40P user manual v1.8.3, shipped in the PyPI package
 ``pythondata-cpu-cv32e40p`` under ``system_verilog/docs/source/``; "RTL" = the ``rtl/`` folder of
 the same package, tag ``cv32e40p_v1.8.3``; "RTL measured" = the directed microbenchmarks of
-:mod:`xdecimate.sw.crosscheck`, run on that RTL).  Assumptions: zero-wait-state instruction and
-data memories, no compressed instructions (all targets word aligned), no interrupts, no debug.
+:mod:`xdecimate.sw.bench.crosscheck`, run on that RTL).  Assumptions: zero-wait-state instruction
+and data memories, no compressed instructions (all targets word aligned), no interrupts, no debug.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import xdec_spec
+from ..model import xdec_spec
 
 __all__ = [
     "CLASS_OVERRIDES",
@@ -67,7 +67,7 @@ CSR_SLOW: frozenset[int] = frozenset(
 
 _XDEC = xdec_spec.instruction("xdec.lb")
 
-_RTL = "RTL measured (sw/crosscheck.py MICROBENCHMARKS)"
+_RTL = "RTL measured (sw/bench/crosscheck.py MICROBENCHMARKS)"
 
 #: Timing classes.  ``cycles`` is an int for fixed costs, a formula string otherwise.
 TIMING: dict[str, Rule] = {r.name: r for r in (
@@ -112,11 +112,11 @@ TIMING: dict[str, Rule] = {r.name: r for r in (
     Rule("mret", 5, "mret: flush and jump to mepc",
          f"{_RTL} (controller DECODE -> FLUSH_EX -> FLUSH_WB -> XRET_JUMP -> fetch of mepc)"),
     Rule(_XDEC.mnemonic, _XDEC.cycles, "xDecimate indexed byte load (like a byte load)",
-         "sw/xdec_spec.py (Encoding.cycles)"),
+         "sw/model/xdec_spec.py (Encoding.cycles)"),
 )}
 
 #: Instructions whose timing class here supersedes the class named by their ISA-table row
-#: (``sw/isa.py`` still names ``alu`` for ``fence``); :func:`class_of` applies it.
+#: (``sw/iss/isa.py`` still names ``alu`` for ``fence``); :func:`class_of` applies it.
 CLASS_OVERRIDES: dict[str, str] = {}
 
 #: Timing classes that keep EX busy for more than one cycle (see the ``jump_overlap`` hazard);
@@ -128,7 +128,7 @@ HAZARDS: tuple[Hazard, ...] = (
     Hazard("load_use", 1, "the instruction right after a load (any cv.l*, xdec.lb) reads the "
            "loaded register (as rs1, rs2, or rd for accumulating instructions and xdec.lb); "
            "applies across a hardware-loop back edge and into the instruction after the loop. "
-           f"xdec.lb uses load_use = {_XDEC.load_use} from sw/xdec_spec.py",
+           f"xdec.lb uses load_use = {_XDEC.load_use} from sw/model/xdec_spec.py",
            "manual pipeline.rst, Hazards"),
     Hazard("load_waw", 1, "the instruction right after a load writes the loaded register "
            "through the ALU write port without reading it (any instruction but a load, jal or "

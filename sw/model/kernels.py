@@ -1,15 +1,15 @@
 """Bit-exact reference kernels: dense and N:M-sparse fully-connected and 2-D convolution.
 
 Data types follow PULP-NN: activations uint8 (HWC), weights int8, accumulators int32 (bias
-included), outputs uint8 after :func:`xdecimate.sw.quant.requantize`.  Accumulation overflow is
-an error, never a silent wrap (the C kernels accumulate in 32-bit registers).
+included), outputs uint8 after :func:`xdecimate.sw.model.quant.requantize`.  Accumulation overflow
+is an error, never a silent wrap (the C kernels accumulate in 32-bit registers).
 
-The sparse kernels walk the compressed image (:mod:`xdecimate.sw.nm_format`) exactly as the
+The sparse kernels walk the compressed image (:mod:`xdecimate.sw.model.nm_format`) exactly as the
 xDecimate inner loop does: per output row and per chunk of P pixels, the ``xdec`` CSR is written
 once (cnt = 0, M, N, P); per group of 4 NZ slots one weight word and one index unit are read, then
 4·P ``xdec.lb`` (pixel streams interleaved lane by lane: A0 B0 A1 B1 ...) gather the activations
 into one register per pixel (calling the executable reference
-:func:`xdecimate.sw.xdec_ref.xdec_lb`), and one ``sdotusp.b`` per pixel accumulates.
+:func:`xdecimate.sw.model.xdec_ref.xdec_lb`), and one ``sdotusp.b`` per pixel accumulates.
 """
 
 from __future__ import annotations

@@ -243,7 +243,7 @@ def compress(w: np.ndarray, pattern: Pattern) -> NMImage:
         raise ValueError(
             f"weights are not {pattern}-sparse: row {r}, block {blk} (K columns "
             f"{blk * m}..{blk * m + m - 1}) has {int(nzcount[r, blk])} non-zeros, at most {n} "
-            f"allowed; prune with xdecimate.sw.prune.prune_nm first")
+            f"allowed; prune with xdecimate.sw.model.prune.prune_nm first")
     # Canonical slot positions: non-zero positions first (by position), then the lowest unused
     # zero positions; then sort the N kept positions ascending.
     rows = w.shape[0]

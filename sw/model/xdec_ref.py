@@ -1,7 +1,7 @@
 """Executable reference of the xDecimate extension: the oracle every testbench compares against.
 
 Everything here is a pure function of architectural state.  Field positions, legal values and the
-encoding come from :mod:`xdecimate.sw.xdec_spec`; this module only adds the arithmetic.
+encoding come from :mod:`xdecimate.sw.model.xdec_spec`; this module only adds the arithmetic.
 
 The instruction ``xdec.lb rd, rs1, rs2`` (see ``docs/xdecimate.md``)::
 
@@ -164,7 +164,7 @@ def _agen(csr: int, rs1: int, rs2: int) -> tuple[int, int, int, int, int]:
 
 #: Per-configuration fast path of xdec_lb: cfg_bits -> (lane, address) function of (k, rs1, rs2).
 #: Built from the same geometry as :func:`_agen` with P, N, M powers of two turned into shifts;
-#: ``tests/test_xdec_ref.py`` checks it against ``_agen`` on every legal configuration.
+#: ``tests/sw/model/test_xdec_ref.py`` checks it against ``_agen`` on every legal configuration.
 _FAST: dict[int, Callable[[int, int, int], tuple[int, int]]] = {}
 
 

@@ -2,9 +2,9 @@
 
 Every xDecimate fact -- instruction encoding, operand use, CSR address and field layout, legal field
 values, reset value, timing -- lives in the tables of this module.  The executable reference
-(:mod:`xdecimate.sw.xdec_ref`), the RTL decoder and CSR (``xdecimate.hw``), the ISS, the C
-intrinsics header and ``docs/xdecimate.md`` all derive from here; ``tests/test_xdec_spec.py``
-checks that the docs quote these tables verbatim.
+(:mod:`xdecimate.sw.model.xdec_ref`), the RTL decoder and CSR (``xdecimate.hw``), the ISS, the C
+intrinsics header and ``docs/xdecimate.md`` all derive from here;
+``tests/sw/model/test_xdec_spec.py`` checks that the docs quote these tables verbatim.
 
 This module is plain Python (no numpy, no Amaranth) so that anything may import it.
 """

@@ -8,8 +8,8 @@ from xdecimate.hw.agen import XdecAgen
 from xdecimate.hw.configs import CONFIGS
 from xdecimate.hw.decompress import offset_width
 from xdecimate.sim.hwsim import rtl_comb
-from xdecimate.sw import xdec_spec as spec
-from xdecimate.sw.xdec_ref import csr_pack, xdec_access
+from xdecimate.sw.model import xdec_spec as spec
+from xdecimate.sw.model.xdec_ref import csr_pack, xdec_access
 
 WIDTH = offset_width(CONFIGS["full"])
 

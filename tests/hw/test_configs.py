@@ -2,8 +2,8 @@
 
 import pytest
 from xdecimate.hw.configs import CONFIGS, DEFAULT_CONFIG, XdecHwConfig, config, supports
-from xdecimate.sw import xdec_spec as spec
-from xdecimate.sw.xdec_ref import csr_pack
+from xdecimate.sw.model import xdec_spec as spec
+from xdecimate.sw.model.xdec_ref import csr_pack
 
 
 def test_table():

@@ -5,8 +5,8 @@ import random
 from xdecimate.hw.csr import XdecCsr
 from xdecimate.hw.interfaces import CsrOp
 from xdecimate.sim.hwsim import rtl_sync
-from xdecimate.sw import xdec_spec as spec
-from xdecimate.sw.xdec_ref import csr_pack, csr_write, xdec_lb
+from xdecimate.sw.model import xdec_spec as spec
+from xdecimate.sw.model.xdec_ref import csr_pack, csr_write, xdec_lb
 
 _CNT = spec.field("cnt")
 

@@ -7,8 +7,8 @@ import pytest
 from xdecimate.hw.configs import CONFIGS, XdecHwConfig, supports
 from xdecimate.hw.decompress import XdecDecompress, offset_width
 from xdecimate.sim.hwsim import rtl_comb
-from xdecimate.sw import xdec_spec as spec
-from xdecimate.sw.xdec_ref import IllegalInstruction, xdec_access
+from xdecimate.sw.model import xdec_spec as spec
+from xdecimate.sw.model.xdec_ref import IllegalInstruction, xdec_access
 
 _M = spec.field("m_log2")
 _N = spec.field("n_log2")

@@ -4,8 +4,8 @@ import random
 
 from xdecimate.hw.merge import XdecMerge
 from xdecimate.sim.hwsim import rtl_comb
-from xdecimate.sw import xdec_spec as spec
-from xdecimate.sw.xdec_ref import csr_pack, xdec_access, xdec_lb
+from xdecimate.sw.model import xdec_spec as spec
+from xdecimate.sw.model.xdec_ref import csr_pack, xdec_access, xdec_lb
 
 
 def _word_memory(word: int):

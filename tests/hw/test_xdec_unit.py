@@ -10,7 +10,7 @@ from xdecimate.sim import testbench as sim_tb
 from xdecimate.sim.hwsim import AmaranthIO, rtl_sync
 from xdecimate.sim.model import OP_LB, OP_READ, OP_WRITE, Op
 from xdecimate.sim.testbench import CheckError, XdecTB
-from xdecimate.sw.xdec_ref import csr_pack
+from xdecimate.sw.model.xdec_ref import csr_pack
 
 
 def rtl_run(name: str, ops, *, seed: int = 1, profile: str = "mixed",

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 from xdecimate.sim import cv32e40p
-from xdecimate.sw import memmap, toolchain
-from xdecimate.sw.kernels import sdotusp_b
-from xdecimate.sw.target import TargetError
+from xdecimate.sw.iss import memmap
+from xdecimate.sw.iss.target import TargetError
+from xdecimate.sw.kernels import toolchain
+from xdecimate.sw.model.kernels import sdotusp_b
 
 GCC = toolchain.GCC
 ARCH = list(toolchain.ARCH_FLAGS)
 
-# Programs are built with the project runtime (sw/toolchain.py, target "baremetal"): crt0 clears
-# mcountinhibit, calls main and stores its return value to MMIO_EXIT; traps report and exit with
-# 128 + mcause.  Assembly programs define `main` (see asm_main) and use the macros below.
+# Programs are built with the project runtime (sw/kernels/toolchain.py, target "baremetal"): crt0
+# clears mcountinhibit, calls main and stores its return value to MMIO_EXIT; traps report and exit
+# with 128 + mcause.  Assembly programs define `main` (see asm_main) and use the macros below.
 
 #: Assembly helpers shared by the programs below (t0 = MMIO base is set by MMIO_INIT).
 _ASM_MACROS = f"""
@@ -231,7 +232,7 @@ int main(void) {
 
 
 def test_project_corev_intrinsics_run_on_the_rtl() -> None:
-    # sw/c/xdecimate.h is generated from our ISA table; the real core is the judge.
+    # sw/kernels/c/xdecimate.h is generated from our ISA table; the real core is the judge.
     res = cv32e40p.run_elf(build_elf(INTRINSICS_C, lang="c"))
     assert res.exit_code == 0
     acc = 0
@@ -322,7 +323,7 @@ def test_timing_facts() -> None:
 
 
 def test_docs_timing_table_matches_tests() -> None:
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "cv32e40p.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cv32e40p.md").read_text()
     table = doc.split("| Snippet | Cycles | Instret |")[1].split("\n\n")[0]
     rows = [line.split("|")[-3:-1] for line in table.strip().splitlines()[1:]]
     assert [(int(c), int(n)) for c, n in rows] == [(c, n) for _, c, n in TIMING_FACTS.values()]

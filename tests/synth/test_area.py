@@ -22,7 +22,7 @@ from xdecimate.synth.area import UNIT_BLOCKS, check_budget, load_budget
 
 from xdecimate.cli import main
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "area.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "area.md"
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-/* Bare-metal start-up for the ISS and the CV32E40P RTL harness (memory map: sw/memmap.py).
+/* Bare-metal start-up for the ISS and the CV32E40P RTL harness (memory map: sw/iss/memmap.py).
  *
  * Reset at BOOT_ADDR: set gp and sp, clear .bss, point mtvec (direct mode) at the trap entry,
  * start mcycle/minstret (CV32E40P resets mcountinhibit to 0xD), call main(), store its return

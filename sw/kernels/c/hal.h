@@ -1,5 +1,5 @@
 /* Tiny hardware-abstraction layer: console, exit, region markers, counters.
- * Bare metal (default): MMIO registers of sw/memmap.py.
+ * Bare metal (default): MMIO registers of sw/iss/memmap.py.
  * XDEC_TARGET_QEMU: Linux system calls under qemu-riscv32 (markers are no-ops). */
 #ifndef XDEC_HAL_H
 #define XDEC_HAL_H

@@ -1,5 +1,5 @@
-"""ISS versus the real CV32E40P RTL (sw/crosscheck.py): the same ELF gives the same stdout, exit
-code, data memory, retired instructions, and exactly the same cycles in every marked region."""
+"""ISS versus the real CV32E40P RTL (sw/bench/crosscheck.py): the same ELF gives the same stdout,
+exit code, data memory, retired instructions, and exactly the same cycles in every marked region."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from xdecimate.sim import cv32e40p
-from xdecimate.sw import ckernels as ck
-from xdecimate.sw import crosscheck as xc
-from xdecimate.sw import isa, timing
-from xdecimate.sw.iss import Iss
-from xdecimate.sw.target import Mark, TargetError
+from xdecimate.sw.bench import crosscheck as xc
+from xdecimate.sw.iss import isa, timing
+from xdecimate.sw.iss.iss import Iss
+from xdecimate.sw.iss.target import Mark, TargetError
+from xdecimate.sw.kernels import harness as ck
 
-#: The ISS in its three translation modes (tests/test_iss.py checks they agree with each other).
+#: The ISS in its three translation modes (tests/sw/iss/test_iss.py checks they agree).
 MODES = {
     "loops+blocks": {},
     "blocks": {"compile_loops": False},
@@ -50,7 +50,7 @@ def _micro_elf() -> Path:
 
 def test_microbenchmarks_cover_every_timing_rule():
     rules = {m.rule for m in xc.MICROBENCHMARKS}
-    # xdec.lb is ours: the CV32E40P has no xDecimate (its timing comes from sw/xdec_spec.py)
+    # xdec.lb is ours: the CV32E40P has no xDecimate (its timing comes from sw/model/xdec_spec.py)
     expected = (set(timing.TIMING) - {"xdec.lb"}) | {h.name for h in timing.HAZARDS}
     assert rules == expected
     assert len({m.name for m in xc.MICROBENCHMARKS}) == len(xc.MICROBENCHMARKS)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from xdecimate.sw import bench
-from xdecimate.sw import ckernels as ck
-from xdecimate.sw.bench_report import report_section
+from xdecimate.sw.bench import suite as bench
+from xdecimate.sw.bench.report import report_section
+from xdecimate.sw.kernels import harness as ck
 
 from xdecimate.cli import main
 

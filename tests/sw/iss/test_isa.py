@@ -1,4 +1,4 @@
-"""The ISA table (sw/isa.py): encodings vs llvm-mc and the CV32E40P RTL, round trips, header."""
+"""The ISA table (sw/iss/isa.py): encodings vs llvm-mc and the CV32E40P RTL, round trips, header."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from xdecimate.sw import isa, toolchain, xdec_spec
+from xdecimate.sw.iss import isa
+from xdecimate.sw.kernels import toolchain
+from xdecimate.sw.model import xdec_spec
 
 LLVM_MC = shutil.which("llvm-mc-19")
 LLVM_ATTRS = "+m,+zicsr,+xcvmem,+xcvsimd,+xcvmac,+xcvalu"
@@ -166,7 +168,7 @@ def test_decode_unknown_word_is_none():
 
 def test_committed_c_header_is_generated_output():
     assert toolchain.c_header_path().read_text() == isa.c_header(), (
-        "sw/c/xdecimate.h is stale: run `python -m xdecimate.sw.toolchain header`")
+        "sw/kernels/c/xdecimate.h is stale: run `python -m xdecimate.sw.kernels.toolchain header`")
     first = toolchain.c_header_path().read_text().splitlines()[0]
     assert "GENERATED" in first
 

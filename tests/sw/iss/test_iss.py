@@ -6,9 +6,11 @@ import random
 
 import numpy as np
 import pytest
-from xdecimate.sw import isa, memmap, toolchain, xdec_ref
-from xdecimate.sw.iss import Iss
-from xdecimate.sw.target import TargetError
+from xdecimate.sw.iss import isa, memmap
+from xdecimate.sw.iss.iss import Iss
+from xdecimate.sw.iss.target import TargetError
+from xdecimate.sw.kernels import toolchain
+from xdecimate.sw.model import xdec_ref
 
 D = memmap.DMEM_BASE
 EXIT = f"li t6, {memmap.MMIO_EXIT}\nsw a0, 0(t6)\n"
@@ -341,7 +343,7 @@ def test_translation_modes_agree_on_compiled_programs():
     """Random base-ISA programs (the qemu differential ones) and a C program with hardware
     loops give identical state and counts with blocks, one instruction per block, and
     compiled hardware loops."""
-    from xdecimate.sw import iss_randprog as rp
+    from xdecimate.sw.bench import randprog as rp
 
     elfs = [toolchain.build_elf([("test.S", rp.asm_program(s)), ("main.c", rp.MAIN_C)])
             for s in (100, 101)]
@@ -387,7 +389,7 @@ int main(void) {
 
 
 def test_c_hardware_loop_kernel_runs_and_matches_c_reference():
-    from xdecimate.sw.iss import run_elf
+    from xdecimate.sw.iss.iss import run_elf
 
     res = run_elf(toolchain.build_elf([("hl.c", _HWLOOP_C)]))
     assert res.exit_code == 0, res.stdout

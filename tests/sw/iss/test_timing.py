@@ -1,11 +1,12 @@
-"""The ISS timing model: one test per rule of sw/timing.py, measured between region markers."""
+"""The ISS timing model: one test per rule of sw/iss/timing.py, measured between region markers."""
 
 from __future__ import annotations
 
 import pytest
-from xdecimate.sw import isa, memmap, timing, xdec_ref, xdec_spec
-from xdecimate.sw.iss import Iss
-from xdecimate.sw.target import TargetError
+from xdecimate.sw.iss import isa, memmap, timing
+from xdecimate.sw.iss.iss import Iss
+from xdecimate.sw.iss.target import TargetError
+from xdecimate.sw.model import xdec_ref, xdec_spec
 
 D = memmap.DMEM_BASE
 
@@ -120,13 +121,13 @@ def test_timing_table_covers_every_class():
 def test_docs_quote_the_tables():
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "iss.md").read_text()
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "iss.md").read_text()
     assert timing.markdown_table() in doc
     assert isa.markdown_table() in doc
 
 
 # --------------------------------------------------------------------------------------------
-# Rules measured on the CV32E40P RTL (tests/test_crosscheck.py runs the same on both targets)
+# Rules measured on the CV32E40P RTL (tests/sw/bench/test_crosscheck.py runs them on both targets)
 
 
 def test_fence_and_fence_i_flush_the_pipeline():

@@ -1,5 +1,5 @@
-"""C kernel library (sw/c/kernels) on the ISS: bit-exact against the golden model, hot-loop shapes,
-encodings against the ISA table, layer validation."""
+"""C kernel library (sw/kernels/c/kernels) on the ISS: bit-exact against the golden model, hot-loop
+shapes, encodings against the ISA table, layer validation."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from xdecimate.sw import ckernels as ck
-from xdecimate.sw import isa, xdec_spec
-from xdecimate.sw.nm_format import PATTERNS, Pattern
-from xdecimate.sw.target import RunResult
+from xdecimate.sw.iss import isa
+from xdecimate.sw.iss.target import RunResult
+from xdecimate.sw.kernels import harness as ck
+from xdecimate.sw.model import xdec_spec
+from xdecimate.sw.model.nm_format import PATTERNS, Pattern
 
 FC = ck.FCShape(k=96, cout=6, tokens=4, name="fc_small")
 CONV = ck.ConvShape(h=4, w=4, cin=8, cout=6, name="conv_small")
@@ -105,7 +106,7 @@ def test_xdec_loop_costs_12_cycles_per_group():
 
 
 def test_asm_macros_match_isa_table():
-    """Every `.insn` string of xdk.h encodes what sw/isa.py says."""
+    """Every `.insn` string of xdk.h encodes what sw/iss/isa.py says."""
     probe = r"""
 #include "xdk.h"
 __attribute__((noinline)) void xdk_probe(void) {
@@ -127,7 +128,7 @@ __attribute__((noinline)) void xdk_probe(void) {
 }
 int main(void) { xdk_probe(); return 0; }
 """
-    from xdecimate.sw.toolchain import build_elf
+    from xdecimate.sw.kernels.toolchain import build_elf
 
     elf = build_elf([("probe.c", probe)], flags=[f"-I{ck.KERNEL_DIR}"], name="probe")
     _, words = ck._function_words(elf, "xdk_probe")
@@ -193,7 +194,7 @@ def test_layer_too_big_for_dmem_rejected():
 
 
 def test_docs_example_runs():
-    doc = Path(__file__).resolve().parent.parent / "docs" / "kernels.md"
+    doc = Path(__file__).resolve().parents[3] / "docs" / "kernels.md"
     blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
     assert blocks
     for code in blocks:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from xdecimate.sw import memmap, toolchain, xdec_ref
-from xdecimate.sw.iss import run_elf
+from xdecimate.sw.iss import elf as elf_file
+from xdecimate.sw.iss import memmap
+from xdecimate.sw.iss.iss import run_elf
+from xdecimate.sw.kernels import toolchain
+from xdecimate.sw.model import xdec_ref
 
 pytestmark = pytest.mark.skipif(shutil.which(toolchain.GCC) is None,
                                 reason="riscv64-unknown-elf-gcc not installed")
@@ -90,9 +93,9 @@ def test_builds_are_cached_by_content(tmp_path):
 
 def test_elf_layout_follows_the_memory_map():
     elf = toolchain.build_elf([("m.c", "int x = 5; int y; int main(void) { return x + y; }\n")])
-    entry, segments = toolchain.load_elf(elf)
+    entry, segments = elf_file.load_elf(elf)
     assert entry == memmap.BOOT_ADDR
-    syms = toolchain.symbols(elf)
+    syms = elf_file.symbols(elf)
     assert syms["__vectors"] == memmap.IMEM_BASE
     assert memmap.DMEM_BASE <= syms["x"] < memmap.DMEM_BASE + memmap.DMEM_SIZE
     assert syms["__stack_top"] == memmap.DMEM_BASE + memmap.DMEM_SIZE

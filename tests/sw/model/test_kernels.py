@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from xdecimate.sw.kernels import (
+from xdecimate.sw.model.kernels import (
     conv2d_dense,
     conv2d_out_shape,
     conv2d_sparse,
@@ -16,9 +16,9 @@ from xdecimate.sw.kernels import (
     pixel_chunks,
     sdotusp_b,
 )
-from xdecimate.sw.nm_format import PATTERNS, Pattern, compress, decompress
-from xdecimate.sw.prune import prune_nm
-from xdecimate.sw.quant import Requant, choose_requant
+from xdecimate.sw.model.nm_format import PATTERNS, Pattern, compress, decompress
+from xdecimate.sw.model.prune import prune_nm
+from xdecimate.sw.model.quant import Requant, choose_requant
 
 i8 = st.integers(-128, 127)
 u8 = st.integers(0, 255)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from xdecimate.sw.nm_format import (
+from xdecimate.sw.model.nm_format import (
     PATTERNS,
     NMImage,
     Pattern,
@@ -15,7 +15,7 @@ from xdecimate.sw.nm_format import (
     is_nm,
     padded_k,
 )
-from xdecimate.sw.prune import prune_nm
+from xdecimate.sw.model.prune import prune_nm
 
 
 @st.composite

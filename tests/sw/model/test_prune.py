@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from xdecimate.sw.nm_format import PATTERNS, Pattern, is_nm
-from xdecimate.sw.prune import conv_weight_matrix, ohwi_from_oihw, prune_nm
+from xdecimate.sw.model.nm_format import PATTERNS, Pattern, is_nm
+from xdecimate.sw.model.prune import conv_weight_matrix, ohwi_from_oihw, prune_nm
 
 
 def test_keeps_largest_magnitude_ties_to_lower_position():

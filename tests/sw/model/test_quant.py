@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from xdecimate.sw.quant import (
+from xdecimate.sw.model.quant import (
     Requant,
     choose_requant,
     quantize_activations,

@@ -3,8 +3,8 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from xdecimate.sw import xdec_spec as spec
-from xdecimate.sw.xdec_ref import (
+from xdecimate.sw.model import xdec_spec as spec
+from xdecimate.sw.model.xdec_ref import (
     IllegalInstruction,
     XdecConfig,
     csr_pack,
@@ -157,7 +157,7 @@ def test_exactly_one_lane_changes_and_counter_increments(cfg, cnt, rs1, rs2, rd)
 @given(cfg=st.sampled_from(CONFIGS), cnt=st.integers(0, 2**16 - 1),
        rs1=st.integers(0, 2**32 - 1), rs2=st.integers(0, 2**32 - 1))
 def test_fast_path_equals_reference_arithmetic(cfg, cnt, rs1, rs2):
-    from xdecimate.sw.xdec_ref import _agen, _fast_agen
+    from xdecimate.sw.model.xdec_ref import _agen, _fast_agen
 
     csr = csr_pack(m=cfg[0], n=cfg[1], p=cfg[2], cnt=cnt)
     lane, _, _, _, addr = _agen(csr, rs1, rs2)

@@ -1,7 +1,7 @@
 """The spec table is self-consistent and the docs quote it verbatim."""
 
 import pytest
-from xdecimate.sw import xdec_spec as spec
+from xdecimate.sw.model import xdec_spec as spec
 
 from xdecimate.cmd_spec import DOC, render_doc
 

@@ -1,7 +1,7 @@
 /* xdk: int8 x uint8 kernels for CV32E40P + XpulpV2 (+ xDecimate): dense, software-sparse and
  * xDecimate fully-connected and convolution layers.  See docs/kernels.md.
  *
- * Data types follow PULP-NN and the golden model (sw/kernels.py, docs/quantization.md):
+ * Data types follow PULP-NN and the golden model (sw/model/kernels.py, docs/quantization.md):
  * activations uint8 (HWC), weights int8, int32 accumulators initialised with the bias,
  * requantization y = clip((acc * mult + rnd) >> shift, 0, 255) computed in int32.
  *
@@ -31,7 +31,7 @@
 
 /* ---- assembler strings for the XpulpV2 subset and xDecimate --------------------------------
  * GCC 12 knows no CORE-V mnemonics, so the hot loops are composed of the ASM_* `.insn`
- * strings that sw/c/xdecimate.h generates from the ISA table (sw/isa.py); no encoding is
+ * strings that sw/kernels/c/xdecimate.h generates from the ISA table (sw/iss/isa.py); no encoding is
  * written here.  Operands are assembler strings ("%[w]", "t0"), immediates literals.        */
 #define XDK_STR_(x) #x
 #define XDK_STR(x) XDK_STR_(x)
@@ -66,7 +66,7 @@ typedef struct xdk_layer {
     uint32_t npix;    /* output pixels (conv: ho * wo) or tokens (FC) */
     /* convolution geometry (kind == XDK_CONV) */
     uint32_t h, w, cin, kh, kw, stride, pad, ho, wo;
-    /* weights: dense int8 [cout][wstride] or the N:M image of sw/nm_format.py */
+    /* weights: dense int8 [cout][wstride] or the N:M image of sw/model/nm_format.py */
     const void *wgt;
     uint32_t wstride;  /* dense: bytes per row (K rounded to 4); sparse: row_stride */
     uint32_t kwords;   /* dense: words per row (= wstride / 4) */

@@ -2,7 +2,7 @@
  * same loop structure as the xDecimate kernel, with the index decoding done by shifts and
  * masks, indirect byte loads, and bytes packed into a SIMD word by multiply-accumulate.
  *
- * Per group of 4 NZ slots (8 MACs), with only the RV32IM + XpulpV2 subset of sw/isa.py:
+ * Per group of 4 NZ slots (8 MACs), with only the RV32IM + XpulpV2 subset of sw/iss/isa.py:
  *   1 index-unit load + 1 weight-word load, 6 (7 for M = 8) shift/mask extractions,
  *   4 address adds, 4 + 4 byte loads (pixel B register-indexed at a per-lane constant distance
  *   from pixel A), 6 cv.mac packing the bytes (Horner: lane 3 first), 1 pointer add,

@@ -1,6 +1,6 @@
 /* xDecimate block kernel: 1 channel x 2 pixels, 12 instructions per 8 MACs at every pattern.
  *
- * Weights: the N:M image of sw/nm_format.py (per row: nnz_row int8 values, then one index unit
+ * Weights: the N:M image of sw/model/nm_format.py (per row: nnz_row int8 values, then one index unit
  * per group of 4 slots, then padding to 4 bytes).  Per row the xdec CSR is written once
  * (cnt 0, M, N, P = 2); xa / xb, the bases of the two pixels' activation vectors, stay constant
  * for the whole layer.  The inner loop is the software-pipelined loop of docs/xdecimate.md:
