@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -55,6 +56,35 @@ _EXE = "Vcv32e40p_tb"
 _FLIST_DROP = ("cv32e40p_tracer_pkg.sv", "cv32e40p_tb_wrapper.sv")
 #: Exit status of the C++ testbench -> name (see cv32e40p_tb.cpp).
 _TB_STATUS = {0: "ok", 1: "usage or I/O error", 2: "timeout", 3: "bus error"}
+#: Largest cycle limit and seed the testbench reads exactly (``strtoull`` saturates above).
+_U64_MAX = 2**64 - 1
+
+
+def _check_int(name: str, value: object) -> None:
+    """``TypeError`` unless ``value`` is an ``int`` (``bool`` is not a count)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__} {value!r}")
+
+
+def _elf_path(path: object) -> Path:
+    """``path`` as a :class:`Path` of an existing file; ``TypeError``/``FileNotFoundError``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"ELF path must be a str or os.PathLike, not {type(path).__name__} "
+                        f"{path!r}")
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"ELF file not found: {p}" + (" (a folder)" if p.is_dir() else ""))
+    return p
+
+
+def _elf_file(f: object, path: Path) -> ELFFile:
+    """``ELFFile(f)``; an empty, text or otherwise non-ELF file raises ``ValueError``."""
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is not an ELF file: the file is empty")
+    try:
+        return ELFFile(f)
+    except Exception as exc:  # pyelftools raises its own ELFError and struct errors
+        raise ValueError(f"{path} is not an ELF file: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -73,13 +103,12 @@ class Stalls:
     max_extra_latency: int = 2
 
     def __post_init__(self) -> None:
-        if not isinstance(self.gnt_percent, int) or not 1 <= self.gnt_percent <= 100:
-            raise ValueError(f"gnt_percent must be an integer in 1..100, not {self.gnt_percent!r}")
-        if not isinstance(self.max_extra_latency, int) or not 0 <= self.max_extra_latency <= 64:
-            raise ValueError(
-                f"max_extra_latency must be an integer in 0..64, not {self.max_extra_latency!r}")
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, not {self.seed!r}")
+        for name, lo, hi in (("gnt_percent", 1, 100), ("max_extra_latency", 0, 64),
+                             ("seed", 0, _U64_MAX)):
+            v = getattr(self, name)
+            _check_int(name, v)
+            if not lo <= v <= hi:
+                raise ValueError(f"{name} must be an integer in {lo}..{hi}, not {v!r}")
 
 
 def rtl_files() -> tuple[list[Path], list[Path]]:
@@ -235,27 +264,40 @@ def load_elf(path: str | os.PathLike[str]) -> tuple[bytes, bytes]:
 
     Raises
     ------
+    TypeError
+        If ``path`` is not a ``str`` or ``os.PathLike``.
+    FileNotFoundError
+        If there is no such file.
     ValueError
-        If the file is not a 32-bit little-endian RISC-V executable, if its entry point is not
-        ``memmap.BOOT_ADDR``, or if a segment does not fit in IMEM or DMEM.
+        If the file is empty or not an ELF, not a 32-bit little-endian RISC-V executable, or
+        truncated (a segment's bytes lie past its end), if its entry point is not
+        ``memmap.BOOT_ADDR``, or if a segment does not fit in IMEM or DMEM.  The message names
+        the file.
     """
-    path = Path(path)
+    path = _elf_path(path)
     images = {"imem": bytearray(), "dmem": bytearray()}
     bases = {"imem": memmap.IMEM_BASE, "dmem": memmap.DMEM_BASE}
+    size = path.stat().st_size
     with path.open("rb") as f:
-        try:
-            elf = ELFFile(f)
-        except Exception as exc:  # pyelftools raises its own ELFError and struct errors
-            raise ValueError(f"{path} is not an ELF file: {exc}") from exc
+        elf = _elf_file(f, path)
         if elf.elfclass != 32 or not elf.little_endian or elf["e_machine"] != "EM_RISCV":
             raise ValueError(f"{path} must be a 32-bit little-endian RISC-V ELF, not "
-                             f"{elf.elfclass}-bit {elf['e_machine']}")
+                             f"{elf.elfclass}-bit {'little' if elf.little_endian else 'big'}"
+                             f"-endian {elf['e_machine']}")
         if elf["e_entry"] != memmap.BOOT_ADDR:
             raise ValueError(f"{path}: entry point must be BOOT_ADDR 0x{memmap.BOOT_ADDR:x}, "
                              f"not 0x{elf['e_entry']:x}")
-        for seg in elf.iter_segments():
+        try:
+            segments = list(elf.iter_segments())
+        except Exception as exc:  # a program header table past the end of the file
+            raise ValueError(f"{path}: corrupted or truncated ELF: {exc}") from exc
+        for seg in segments:
             if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
                 continue
+            if seg["p_filesz"] and seg["p_offset"] + seg["p_filesz"] > size:
+                raise ValueError(f"{path}: truncated ELF: segment at 0x{seg['p_paddr']:x} needs "
+                                 f"file bytes up to {seg['p_offset'] + seg['p_filesz']}, the "
+                                 f"file has {size}")
             addr, data = seg["p_paddr"], seg.data()
             region = _region_of(addr, max(seg["p_memsz"], 1))
             if region not in images:
@@ -274,12 +316,23 @@ def symbol(path: str | os.PathLike[str], name: str) -> tuple[int, int]:
 
     Raises
     ------
+    TypeError
+        If ``path`` is not a path or ``name`` not a ``str``.
+    FileNotFoundError, ValueError
+        A missing file, or one that is not an ELF or is truncated (as :func:`load_elf`).
     KeyError
         If the ELF has no such symbol.
     """
-    with Path(path).open("rb") as f:
-        symtab = ELFFile(f).get_section_by_name(".symtab")
-        found = symtab.get_symbol_by_name(name) if symtab is not None else None
+    path = _elf_path(path)
+    if not isinstance(name, str):
+        raise TypeError(f"symbol name must be a str, not {type(name).__name__} {name!r}")
+    with path.open("rb") as f:
+        elf = _elf_file(f, path)
+        try:
+            symtab = elf.get_section_by_name(".symtab")
+            found = symtab.get_symbol_by_name(name) if symtab is not None else None
+        except Exception as exc:  # a section table past the end of the file
+            raise ValueError(f"{path}: corrupted or truncated ELF: {exc}") from exc
         if not found:
             raise KeyError(f"no symbol {name!r} in {path}")
         return found[0]["st_value"], found[0]["st_size"]
@@ -328,15 +381,25 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
 
     Raises
     ------
+    TypeError
+        ``max_cycles`` not an ``int`` (``bool`` is refused), ``stalls`` not a :class:`Stalls`,
+        ``path`` not a path.
+    FileNotFoundError
+        No such ELF file.
     ValueError
-        Bad arguments or an ELF that does not fit the memory map.
+        ``max_cycles`` outside 1..2**64 - 1, ``counters`` unknown, or an ELF that is not a
+        complete RISC-V executable or does not fit the memory map (:func:`load_elf`).
     TargetError
         Cycle limit reached, bus error (access outside the memory map, MMIO misuse), or a
         failing build/simulator; the message names the cause and, for a timeout, where the core
         was.
     """
-    if not isinstance(max_cycles, int) or max_cycles <= 0:
+    _check_int("max_cycles", max_cycles)
+    if max_cycles < 1:
         raise ValueError(f"max_cycles must be a positive integer, not {max_cycles!r}")
+    if max_cycles > _U64_MAX:
+        raise ValueError(f"max_cycles must be at most 2**64 - 1 (the testbench's counter), "
+                         f"not {max_cycles!r}")
     if counters not in ("tb", "csr"):
         raise ValueError(f"counters must be 'tb' or 'csr', not {counters!r}")
     if stalls is not None and not isinstance(stalls, Stalls):
@@ -380,16 +443,28 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m xdecimate.sim.cv32e40p PROGRAM.elf``: run, print stdout and the counters."""
     import argparse
 
+    def int_in(lo: int, hi: int) -> Callable[[str], int]:
+        def convert(text: str) -> int:
+            try:
+                v = int(text, 0)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"must be an integer, not {text!r}") from None
+            if not lo <= v <= hi:
+                raise argparse.ArgumentTypeError(f"must be in {lo}..{hi}, not {text!r}")
+            return v
+        return convert
+
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("elf")
-    parser.add_argument("--max-cycles", type=int, default=DEFAULT_MAX_CYCLES)
-    parser.add_argument("--stall-seed", type=int, default=None,
-                        help="enable random OBI stalls with this seed")
+    parser.add_argument("--max-cycles", type=int_in(1, _U64_MAX), default=DEFAULT_MAX_CYCLES,
+                        help="cycle limit (positive; default: %(default)s)")
+    parser.add_argument("--stall-seed", type=int_in(0, _U64_MAX), default=None,
+                        help="enable random OBI stalls with this seed (non-negative)")
     args = parser.parse_args(argv)
     stalls = None if args.stall_seed is None else Stalls(seed=args.stall_seed)
     try:
         res = run_elf(args.elf, max_cycles=args.max_cycles, stalls=stalls)
-    except (TargetError, ValueError) as exc:
+    except (TargetError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     sys.stdout.write(res.stdout.decode(errors="replace"))

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
+
+from xdecimate.cli import config_arg, ensure_out_dir, out_dir_arg
 
 __all__ = ["register", "render_table"]
 
@@ -62,8 +63,9 @@ def _run(args: argparse.Namespace) -> int:
 
     err = Console(stderr=True)
     names = [args.config] if args.config else None
+    ensure_out_dir(args.out)  # before the long work
     try:
-        doc = area.run_area(names, out=Path(args.out), timing=not args.no_timing,
+        doc = area.run_area(names, out=args.out, timing=not args.no_timing,
                             log=(lambda _m: None) if args.json else err.print)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
@@ -92,9 +94,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("area", help="area (GE, OSU 0.18 um) and timing of the xDecimate unit")
-    p.add_argument("--config", metavar="NAME", help="only this configuration (default: all)")
+    p.add_argument("--config", type=config_arg, metavar="NAME",
+                   help="only this configuration (default: all)")
     p.add_argument("--json", action="store_true", help="print the JSON document on stdout")
-    p.add_argument("--out", default="build/area", help="output folder (default: %(default)s)")
+    p.add_argument("--out", type=out_dir_arg, default="build/area", metavar="DIR",
+                   help="output folder (default: %(default)s)")
     p.add_argument("--no-timing", action="store_true",
                    help="GE only: skip the OSU 0.18 um mapping and static timing")
     p.add_argument("--update-budget", action="store_true",

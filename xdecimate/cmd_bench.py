@@ -13,7 +13,8 @@ prints a table and writes ``bench.json``, ``bench.md`` and ``speedup.png`` (ours
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from xdecimate.cli import ensure_out_dir, out_dir_arg, patterns_arg
 
 __all__ = ["register"]
 
@@ -49,22 +50,23 @@ def _print_table(res) -> None:
 def _run(args: argparse.Namespace) -> int:
     from xdecimate.sw.bench import suite as bench
 
-    patterns = tuple(args.patterns.split(",")) if args.patterns else None
+    patterns = args.patterns  # checked by patterns_arg; None: the default list
+    ensure_out_dir(args.out)  # before the long work
     if args.target == "cv32e40p":
         from xdecimate.sw.bench import crosscheck
 
         md, ok = crosscheck.bench_cv32e40p(quick=args.quick, patterns=patterns,
-                                           out=Path(args.out),
+                                           out=args.out,
                                            log=(lambda m: None) if args.silent else print)
         print(md)
-        print(f"wrote {Path(args.out) / 'cv32e40p.md'}")
+        print(f"wrote {args.out / 'cv32e40p.md'}")
         return 0 if ok else 1
     if args.target != "iss":
         raise ValueError(f"unknown bench target {args.target!r}")
     res = bench.run_bench(quick=args.quick, patterns=patterns,
                           log=(lambda m: None) if args.silent else print)
     _print_table(res)
-    paths = bench.write_outputs(res, Path(args.out))
+    paths = bench.write_outputs(res, args.out)
     print(f"wrote {', '.join(str(p) for p in paths.values())} ({res.seconds:.0f} s)")
     return 0
 
@@ -77,8 +79,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="iss (= --iss) or cv32e40p: the kernels without xDecimate on the ISS "
                         "and on the CV32E40P RTL, cycles side by side")
     p.add_argument("--quick", action="store_true", help="two small layers, N = 1 patterns")
-    p.add_argument("--patterns", default="",
-                   help="comma-separated N:M patterns (default: all; --quick: 1:4,1:8,1:16)")
-    p.add_argument("--out", default="build/bench", help="output folder (default: %(default)s)")
+    p.add_argument("--patterns", type=patterns_arg, default=None, metavar="N:M[,N:M...]",
+                   help="comma-separated N:M patterns, each once (default: all; --quick: "
+                        "1:4,1:8,1:16)")
+    p.add_argument("--out", type=out_dir_arg, default="build/bench", metavar="DIR",
+                   help="output folder (default: %(default)s)")
     p.add_argument("--silent", action="store_true", help="no per-run progress lines")
     p.set_defaults(func=_run)

@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+from xdecimate.cli import CliError
 from xdecimate.sw.model import xdec_spec as spec
 
 __all__ = ["DOC", "generated_blocks", "register", "render_doc"]
@@ -45,14 +46,26 @@ def render_doc(text: str) -> str:
     return out
 
 
+def _doc_and_render() -> tuple[str, str]:
+    """The text of :data:`DOC` and its rendering; :class:`CliError` if either fails."""
+    try:
+        text = DOC.read_text()
+    except OSError as exc:
+        raise CliError(f"cannot read {DOC}: {exc.strerror or exc}") from exc
+    try:
+        return text, render_doc(text)
+    except ValueError as exc:
+        raise CliError(f"{DOC}: {exc}") from exc
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.write_docs:
-        DOC.write_text(render_doc(DOC.read_text()))
+        DOC.write_text(_doc_and_render()[1])
         print(f"rewrote {DOC}")
         return 0
     if args.check_docs:
-        text = DOC.read_text()
-        if render_doc(text) != text:
+        text, rendered = _doc_and_render()
+        if rendered != text:
             print(f"{DOC} is out of date with sw/model/xdec_spec.py; run "
                   "`xdecimate spec --write-docs`", file=sys.stderr)
             return 1

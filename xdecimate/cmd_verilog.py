@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from xdecimate.cli import ensure_out_dir, out_dir_arg
+
 __all__ = ["register", "run"]
 
 
@@ -12,7 +14,7 @@ def run(args: argparse.Namespace) -> int:
     from xdecimate.hw.export import write_verilog
 
     names = None if args.config is None else [args.config]
-    for path in write_verilog(args.out, names):
+    for path in write_verilog(ensure_out_dir(args.out), names):
         print(path)
     return 0
 
@@ -22,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     from xdecimate.hw.configs import CONFIGS
 
     p = sub.add_parser("verilog", help="write the xDecimate unit's Verilog, one file per config")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", type=out_dir_arg, required=True, metavar="DIR",
+                   help="output folder")
     p.add_argument("--config", choices=sorted(CONFIGS), default=None,
                    help="only this named configuration (default: every one)")
     p.set_defaults(func=run)

@@ -30,6 +30,7 @@ The RTL target is pluggable: ``compare(elf, rtl=...)`` takes any ``run(elf) -> R
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,21 +41,28 @@ from ..kernels import toolchain
 from . import randprog
 
 __all__ = [
+    "CSR_ADDRESSES",
+    "CSR_TRAP_FLAG",
     "MICROBENCHMARKS",
     "MICRO_SETUP",
     "RTL_KERNELS",
     "RTL_STARTUP_CYCLES",
+    "TRAP_RECORDS",
     "Comparison",
     "KernelAgreement",
     "Micro",
     "agreement_markdown",
     "bench_cv32e40p",
     "compare",
+    "csr_scan_elf",
+    "csr_scan_program",
+    "csr_scan_results",
     "kernel_agreement",
     "randprog_elf",
     "rtl_run",
     "snippet_elf",
     "snippet_program",
+    "trap_records",
     "xpulp_elf",
     "xpulp_program",
 ]
@@ -66,6 +74,14 @@ __all__ = [
 RTL_STARTUP_CYCLES = 5
 
 Runner = Callable[[Path], RunResult]
+
+
+def _arg_int(name: str, value: object, lo: int | None = None) -> None:
+    """``TypeError`` unless ``value`` is an ``int`` (not ``bool``); ``ValueError`` below ``lo``."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__} {value!r}")
+    if lo is not None and value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, not {value!r}")
 
 
 def rtl_run(elf: str | Path) -> RunResult:
@@ -140,8 +156,29 @@ def compare(elf: str | Path, *, name: str | None = None, rtl: Runner | None = No
     Comparison
         ``differences`` names stdout, exit code, data memory, totals, mark sequence and every
         mark whose (cycle − offset, instret) differs, with the region that precedes it.
+
+    Raises
+    ------
+    TypeError
+        ``elf`` not a path, ``name`` not a str or None, ``rtl``/``iss_run`` not callable or
+        None, ``memory`` not a bool.
+    FileNotFoundError
+        No such ELF file.
     """
+    if not isinstance(elf, (str, os.PathLike)):
+        raise TypeError(f"elf must be a path (str or os.PathLike), not {type(elf).__name__} "
+                        f"{elf!r}")
+    for what, f in (("rtl", rtl), ("iss_run", iss_run)):
+        if f is not None and not callable(f):
+            raise TypeError(f"{what} must be a function run(elf) -> RunResult or None, not "
+                            f"{type(f).__name__} {f!r}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, not {type(name).__name__} {name!r}")
+    if not isinstance(memory, bool):
+        raise TypeError(f"memory must be a bool, not {type(memory).__name__} {memory!r}")
     path = Path(elf)
+    if not path.is_file():
+        raise FileNotFoundError(f"ELF file not found: {path}")
     a = (iss_run or _iss_run)(path)
     b = (rtl or rtl_run)(path)
     diffs: list[str] = []
@@ -196,8 +233,12 @@ def _words(text: str) -> str:
     return "".join(f"  .word 0x{w:08x}\n" for w in words)
 
 
+#: Most traps the ``handler="record"`` handler of :func:`snippet_program` records.
+TRAP_RECORDS = 16
+
+
 def snippet_program(snippets: Sequence[str], *, setup: str = "", data: bytes = bytes(256),
-                    handler: bool = False) -> str:
+                    handler: bool | str = False) -> str:
     """GNU assembly of a ``main`` that runs each snippet between marks ``2i`` and ``2i + 1``.
 
     Parameters
@@ -207,12 +248,26 @@ def snippet_program(snippets: Sequence[str], *, setup: str = "", data: bytes = b
         :data:`RESERVED` registers.
     setup : instructions (same syntax) run once before the first mark.
     data : initial bytes of a 4-byte aligned buffer, whose address is in ``s11``.
-    handler : define ``xdec_trap`` (called by the runtime's trap entry) to resume after the
-        trapping instruction, so ``ecall``/``ebreak``/illegal instructions can be timed.
+    handler : ``True``: define ``xdec_trap`` (called by the runtime's trap entry) to resume
+        after the trapping instruction, so ``ecall``/``ebreak``/illegal instructions can be
+        timed.  ``"record"``: the same, and the handler also appends ``(mcause, mepc, mtval)``
+        to the word array ``xc_traps`` (its first word counts the traps; at most
+        :data:`TRAP_RECORDS`, later ones are counted only), read by :func:`trap_records`.
 
     A region ``2i -> 2i + 1`` holds the snippet plus the ``li``/``sw`` of the closing mark
     (2 cycles, 2 instructions, unless the snippet's last instruction stalls them).
     """
+    if isinstance(snippets, (str, bytes)) or not isinstance(snippets, Sequence):
+        raise TypeError(f"snippets must be a list or tuple of str, not "
+                        f"{type(snippets).__name__} {snippets!r}")
+    bad = [x for x in (*snippets, setup) if not isinstance(x, str)]
+    if bad:
+        raise TypeError(f"snippets and setup must be str, not {type(bad[0]).__name__} "
+                        f"{bad[0]!r}")
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"data must be bytes, not {type(data).__name__}")
+    if not (isinstance(handler, bool) or handler == "record"):
+        raise ValueError(f"handler must be False, True or 'record', not {handler!r}")
     for s in (*snippets, setup):
         for w in isa.assemble(s, 0):
             d = isa.decode(w)
@@ -230,7 +285,16 @@ def snippet_program(snippets: Sequence[str], *, setup: str = "", data: bytes = b
         text += _MARK.format(id=2 * i) + _words(s) + _MARK.format(id=2 * i + 1)
     text += "".join(f"  lw {r}, {4 * i}(sp)\n" for i, r in enumerate(saved))
     text += "  addi sp, sp, 64\n  li a0, 0\n  ret\n"
-    if handler:
+    if handler == "record":
+        text += ("  .globl xdec_trap\n  .balign 4\nxdec_trap:\n"
+                 "  la t0, xc_traps\n  lw t1, 0(t0)\n  addi t2, t1, 1\n  sw t2, 0(t0)\n"
+                 f"  li t2, {TRAP_RECORDS}\n  bgeu t1, t2, 1f\n  slli t2, t1, 2\n"
+                 "  slli t1, t1, 3\n  add t1, t1, t2\n  add t1, t1, t0\n  sw a0, 4(t1)\n"
+                 "  sw a1, 8(t1)\n  csrr t2, mtval\n  sw t2, 12(t1)\n"
+                 "1:\n  addi a0, a1, 4\n  ret\n"
+                 f"  .bss\n  .balign 4\n  .globl xc_traps\nxc_traps:\n"
+                 f"  .space {4 + 12 * TRAP_RECORDS}\n  .text\n")
+    elif handler:
         text += ("  .globl xdec_trap\n  .balign 4\nxdec_trap:\n"
                  "  addi a0, a1, 4\n  ret\n")
     text += "  .data\n  .balign 4\n  .globl xc_data\nxc_data:\n"
@@ -243,6 +307,20 @@ def snippet_program(snippets: Sequence[str], *, setup: str = "", data: bytes = b
 def snippet_elf(snippets: Sequence[str], **kwargs: object) -> Path:
     """Build :func:`snippet_program` into a bare-metal ELF (cached by content)."""
     return toolchain.build_elf([("snippets.S", snippet_program(snippets, **kwargs))])  # type: ignore[arg-type]
+
+
+def trap_records(elf: str | Path, result: RunResult
+                 ) -> tuple[int, list[tuple[int, int, int]]]:
+    """``(number of traps, [(mcause, mepc, mtval), ...])`` recorded by the
+    ``handler="record"`` handler of :func:`snippet_program` in a run of ``elf``."""
+    from ..iss.elf import symbols
+
+    base = symbols(elf)["xc_traps"] - memmap.DMEM_BASE
+    mem = result.memory or b""
+    w = [int.from_bytes(mem[base + 4 * k:base + 4 * k + 4], "little")
+         for k in range(1 + 3 * TRAP_RECORDS)]
+    n = w[0]
+    return n, [(w[1 + 3 * k], w[2 + 3 * k], w[3 + 3 * k]) for k in range(min(n, TRAP_RECORDS))]
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,7 +340,17 @@ def randprog_elf(kind: str, seed: int, size: int | None = None) -> Path:
         (``c_program``: marks 1 and 2 around the whole computation, before printing).
     seed : generator seed.
     size : ``n_ops`` / ``n_stmts`` (default: the generator's).
+
+    Raises
+    ------
+    TypeError
+        ``seed`` not an int, ``size`` not an int or None (``bool`` is refused).
+    ValueError
+        ``kind`` unknown, ``size`` below 1.
     """
+    _arg_int("seed", seed)
+    if size is not None:
+        _arg_int("size", size, 1)
     if kind == "asm":
         src = randprog.asm_program(seed) if size is None else \
             randprog.asm_program(seed, n_ops=size)
@@ -552,7 +640,14 @@ def xpulp_program(seed: int, n_ops: int = 150) -> tuple[str, str, bytes]:
     register and loaded counts; nested, with loads, multi-cycle and misaligned accesses at the
     body's ends) with few data registers, so that every hazard shows up.  The code ends by
     storing its registers into the data buffer, so memory snapshots compare the results.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``seed`` not an int; ``n_ops`` not an int >= 1.
     """
+    _arg_int("seed", seed)
+    _arg_int("n_ops", n_ops, 1)
     g = _XpGen(seed)
     rng = g.rng
     setup = [f"li {r}, {rng.getrandbits(32)}" for r in _XP_POOL] + \
@@ -573,6 +668,101 @@ def xpulp_elf(seed: int, n_ops: int = 150) -> Path:
     """:func:`xpulp_program` built as a one-snippet program (marks 0 and 1 around it)."""
     code, setup, data = xpulp_program(seed, n_ops)
     return snippet_elf([code], setup=setup, data=data)
+
+
+# --------------------------------------------------------------------------------------------
+# CSR scans: every address read (and written) on both targets
+
+#: Every CSR address (the 12-bit ``csr`` field).
+CSR_ADDRESSES = range(0x1000)
+
+#: A trap recorded by the scan handler is stored as ``CSR_TRAP_FLAG | mcause``.
+CSR_TRAP_FLAG = 0x100
+
+_CSR_HANDLER = """\
+  .globl xdec_trap
+  .balign 4
+xdec_trap:              # a0 = mcause, a1 = mepc, a2 = the saved registers (crt0.S)
+  lw t0, 28(a2)         # the trapping access's a3: its result slot
+  li t1, {flags}
+  add t0, t0, t1
+  ori a0, a0, {flag}
+  sw a0, 0(t0)          # flag[slot] = CSR_TRAP_FLAG | mcause
+  sw zero, 16(a2)       # a0, a1, a2 read as 0 after a trapping access
+  sw zero, 20(a2)
+  sw zero, 24(a2)
+  addi a0, a1, 4
+  ret
+"""
+
+
+def csr_scan_program(addrs: Sequence[int], *, write: bool = False) -> str:
+    """GNU assembly of a ``main`` that accesses each CSR of ``addrs`` once, in order.
+
+    ``write=False``: ``csrr a0, csr`` (``csrrs`` with ``x0``: a read that writes nothing) and
+    the value is stored in the slot of that CSR.  ``write=True``: ``csrrw a0, csr, -1``, then
+    ``csrrw a1, csr, x0``, then ``csrrw a2, csr, a0`` (restores the original value): the slot
+    holds ``a1`` (the value read back after writing all ones) and ``a2`` (after writing zero).
+    A trapping access is skipped by the handler, which records ``CSR_TRAP_FLAG | mcause`` in
+    the flag word at the same offset past the slots (0 when nothing trapped) and zeroes
+    a0-a2.  Read the results with :func:`csr_scan_results`.
+
+    Raises
+    ------
+    TypeError
+        If an address is not an integer (a bool is not).
+    ValueError
+        If an address is not in 0..0xfff.
+    """
+    addrs = list(addrs)
+    for a in addrs:
+        if isinstance(a, bool) or not isinstance(a, int):
+            raise TypeError(f"CSR addresses must be integers in 0..0xfff, not {a!r}")
+        if not 0 <= a < 0x1000:
+            raise ValueError(f"CSR addresses must be integers in 0..0xfff, not {a!r}")
+    words = 2 if write else 1
+    lines = ["  .text", "  .globl main", "  .balign 4", "main:", "  la a3, csr_scan_slots",
+             "  li a5, -1"]
+    for a in addrs:
+        if write:
+            lines += [f"  csrrw a0, 0x{a:03x}, a5", f"  csrrw a1, 0x{a:03x}, zero",
+                      f"  csrrw a2, 0x{a:03x}, a0", "  sw a1, 0(a3)", "  sw a2, 4(a3)",
+                      "  addi a3, a3, 8"]
+        else:
+            lines += [f"  csrr a0, 0x{a:03x}", "  sw a0, 0(a3)", "  addi a3, a3, 4"]
+    lines += ["  li a0, 0", "  ret",
+              _CSR_HANDLER.format(flags=4 * words * len(addrs), flag=CSR_TRAP_FLAG),
+              "  .bss", "  .balign 4", "  .globl csr_scan_slots", "csr_scan_slots:",
+              f"  .space {8 * words * len(addrs)}"]  # the slots, then as many flag words
+    return "\n".join(lines) + "\n"
+
+
+def csr_scan_elf(addrs: Sequence[int] = CSR_ADDRESSES, *, write: bool = False) -> Path:
+    """Build :func:`csr_scan_program` into a bare-metal ELF (cached by content)."""
+    return toolchain.build_elf([("csrscan.S", csr_scan_program(addrs, write=write))])
+
+
+def csr_scan_results(elf: str | Path, result: RunResult, addrs: Sequence[int] = CSR_ADDRESSES,
+                     *, write: bool = False) -> dict[int, tuple[int, ...] | int]:
+    """The outcome per CSR of a :func:`csr_scan_elf` run: the value(s) read (a tuple of one
+    value, or of the values read back after writing all ones and zero), or the ``mcause`` of
+    the trap (an ``int``)."""
+    from ..iss.elf import symbols
+
+    base = symbols(elf)["csr_scan_slots"] - memmap.DMEM_BASE
+    mem = result.memory or b""
+    words = 2 if write else 1
+    flags = base + 4 * words * len(addrs)
+
+    def word(off: int) -> int:
+        return int.from_bytes(mem[off:off + 4], "little")
+
+    out: dict[int, tuple[int, ...] | int] = {}
+    for i, a in enumerate(addrs):
+        flag = word(flags + 4 * words * i)
+        out[a] = flag & ~CSR_TRAP_FLAG if flag else tuple(
+            word(base + 4 * (words * i + k)) for k in range(words))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -611,11 +801,30 @@ def kernel_agreement(layers: dict[str, object], patterns: Sequence[str], *,
                      log: Callable[[str], None] = print) -> list[KernelAgreement]:
     """Run ``kernels`` on ``layers`` (name -> :class:`xdecimate.sw.kernels.harness.FCShape` or
     ``ConvShape``) on both targets.  Dense kernels run once per layer (with the first
-    pattern's data), the software-sparse kernel once per pattern."""
+    pattern's data), the software-sparse kernel once per pattern.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``layers``/``patterns`` as :func:`xdecimate.sw.bench.suite.check_layers` /
+        ``check_patterns`` (non-empty, no bare str, patterns distinct and supported);
+        ``kernels`` not a non-empty list/tuple of names of :data:`RTL_KERNELS`; ``log`` not
+        callable.
+    """
     import numpy as np
 
     from ..kernels import harness as ck
+    from . import suite
 
+    layers = suite.check_layers(layers)  # type: ignore[assignment]
+    patterns = suite.check_patterns(patterns)
+    if isinstance(kernels, str) or not isinstance(kernels, (list, tuple)):
+        raise TypeError(f"kernels must be a tuple or list of kernel names, not "
+                        f"{type(kernels).__name__} {kernels!r}")
+    if not kernels:
+        raise ValueError(f"kernels must name at least one of {RTL_KERNELS}, not {kernels!r}")
+    if not callable(log):
+        raise TypeError(f"log must be callable, not {type(log).__name__} {log!r}")
     bad = [k for k in kernels if k not in RTL_KERNELS]
     if bad:
         raise ValueError(f"kernels must be among {RTL_KERNELS} (no xDecimate on the CV32E40P), "
@@ -659,13 +868,32 @@ def bench_cv32e40p(*, quick: bool = False, patterns: Sequence[str] | None = None
                    ) -> tuple[str, bool]:
     """The benchmark layers (:mod:`xdecimate.sw.bench.suite`) with the kernels the CV32E40P runs, on
     the ISS and on the RTL: ``(markdown, all equal and bit-exact)``; writes
-    ``cv32e40p.md``/``cv32e40p.json`` into ``out`` when given."""
+    ``cv32e40p.md``/``cv32e40p.json`` into ``out`` when given.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``patterns`` not ``None`` or a valid list (:func:`xdecimate.sw.bench.suite.
+        check_patterns`: an empty list is refused, ``None`` means the default); ``quick`` not
+        a bool; ``out`` not ``None`` or a path.
+    FileExistsError
+        ``out`` exists and is not a folder.
+    """
     import json
+    import os
 
     from . import suite as bench
 
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, not {type(quick).__name__} {quick!r}")
+    if out is not None:
+        if not isinstance(out, (str, os.PathLike)):
+            raise TypeError(f"out must be a path or None, not {type(out).__name__} {out!r}")
+        out = Path(out)
+        if out.exists() and not out.is_dir():
+            raise FileExistsError(f"output folder {str(out)!r} exists and is not a folder")
     layers = bench.QUICK_LAYERS if quick else bench.LAYERS
-    pats = tuple(patterns) if patterns else (
+    pats = bench.check_patterns(patterns) if patterns is not None else (
         bench.QUICK_PATTERNS if quick else ("1:4", "1:8", "1:16", "2:8"))
     rows = kernel_agreement(layers, pats, log=log)  # type: ignore[arg-type]
     ok = all(r.equal and r.bit_exact for r in rows)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ __all__ = [
     "PAPER",
     "QUICK_LAYERS",
     "BenchResult",
+    "check_layers",
+    "check_patterns",
     "markdown",
     "plot",
     "run_bench",
@@ -115,6 +118,62 @@ def _pat_order(p: str) -> tuple[int, int]:
     return (n, m)
 
 
+def check_patterns(patterns: object) -> tuple[str, ...]:
+    """``patterns`` as a tuple of N:M strings, each supported, written canonically, once.
+
+    Raises
+    ------
+    TypeError
+        Not a list/tuple of str (a bare ``"1:8"`` is refused: it would be read character by
+        character).
+    ValueError
+        Empty; an item that is not a supported ``N:M`` pattern or not written as ``str`` of its
+        :class:`Pattern` (``"1:08"``: rows and the paper columns are keyed by ``"1:8"``); an
+        item given twice.
+    """
+    if isinstance(patterns, (str, bytes)) or not isinstance(patterns, (list, tuple)):
+        raise TypeError(f"patterns must be a tuple or list of 'N:M' str, not "
+                        f"{type(patterns).__name__} {patterns!r}")
+    if not patterns:
+        raise ValueError("patterns must hold at least one 'N:M' pattern, not an empty "
+                         "sequence (pass None for the default)")
+    for p in patterns:
+        if not isinstance(p, str):
+            raise TypeError(f"patterns must hold 'N:M' str, not {type(p).__name__} {p!r}")
+        canonical = str(Pattern.parse(p))
+        if canonical != p:
+            raise ValueError(f"pattern must be written {canonical!r}, not {p!r}")
+    dup = sorted({p for p in patterns if patterns.count(p) > 1})
+    if dup:
+        raise ValueError(f"patterns must be distinct, not {list(patterns)!r} ({dup[0]!r} twice)")
+    return tuple(patterns)
+
+
+def check_layers(layers: object) -> dict[str, ck.FCShape | ck.ConvShape]:
+    """``layers``: a non-empty dict of layer name (str) -> ``FCShape``/``ConvShape``.
+
+    Raises
+    ------
+    TypeError
+        Not a dict, a name that is not a str, a shape that is not an FCShape/ConvShape.
+    ValueError
+        An empty dict (pass None for the default).
+    """
+    if not isinstance(layers, dict):
+        raise TypeError(f"layers must be a dict name -> FCShape/ConvShape, not "
+                        f"{type(layers).__name__} {layers!r}")
+    if not layers:
+        raise ValueError("layers must hold at least one layer, not {} (pass None for the "
+                         "default)")
+    for name, shape in layers.items():
+        if not isinstance(name, str):
+            raise TypeError(f"layer names must be str, not {type(name).__name__} {name!r}")
+        if not isinstance(shape, (ck.FCShape, ck.ConvShape)):
+            raise TypeError(f"layer {name!r} must be an FCShape or a ConvShape, not "
+                            f"{type(shape).__name__} {shape!r}")
+    return layers
+
+
 def run_bench(*, quick: bool = False, patterns: tuple[str, ...] | None = None,
               layers: dict[str, ck.FCShape | ck.ConvShape] | None = None,
               target: ck.Target | None = None, cache_key: str | None = None,
@@ -122,20 +181,39 @@ def run_bench(*, quick: bool = False, patterns: tuple[str, ...] | None = None,
     """Run every kernel on every layer and pattern; return runs and speedup rows.
 
     ``target``/``cache_key`` as in :func:`xdecimate.sw.kernels.harness.run_kernel` (default: the
-    ISS).
-    Raises ``AssertionError`` if any kernel output is not bit-exact.
+    ISS).  ``patterns``/``layers``: ``None`` for the defaults (``quick`` or full).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad ``patterns`` (:func:`check_patterns`) or ``layers`` (:func:`check_layers`),
+        ``quick`` not a bool, ``log``/``target`` not callable; a layer that does not fit in
+        DMEM.  All checked before the first run.
+    AssertionError
+        If any kernel output is not bit-exact.
     """
-    layers = layers or (QUICK_LAYERS if quick else LAYERS)
-    patterns = patterns or (QUICK_PATTERNS if quick else tuple(str(p) for p in PATTERNS))
-    for p in patterns:
-        Pattern.parse(p)
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, not {type(quick).__name__} {quick!r}")
+    for what, f in (("log", log), ("target", target)):
+        if f is not None and not callable(f):
+            raise TypeError(f"{what} must be callable, not {type(f).__name__} {f!r}")
+    layers = check_layers(layers) if layers is not None else (
+        QUICK_LAYERS if quick else LAYERS)
+    patterns = check_patterns(patterns) if patterns is not None else (
+        QUICK_PATTERNS if quick else tuple(str(p) for p in PATTERNS))
+    # every case made and checked against DMEM before the first (long) run
+    cases = {(name, p): ck.make_case(shape, p) for name, shape in layers.items()
+             for p in patterns}
+    for (_name, p), case in cases.items():
+        for kernel in ck.SPARSE_KERNELS + (ck.DENSE_KERNELS if p == patterns[0] else ()):
+            ck.check_fits(case, kernel)
     t0 = time.perf_counter()
     res = BenchResult(runs=[], quick=quick, target="")
     for name, shape in layers.items():
         dense = {}
         for kernel in ck.DENSE_KERNELS:
             t = time.perf_counter()
-            run = ck.run_kernel(ck.make_case(shape, patterns[0]), kernel, target=target,
+            run = ck.run_kernel(cases[(name, patterns[0])], kernel, target=target,
                                 cache_key=cache_key)
             res.target = run.target
             run.pattern = "dense"
@@ -143,7 +221,7 @@ def run_bench(*, quick: bool = False, patterns: tuple[str, ...] | None = None,
             dense[kernel] = run
             log(f"{name} {kernel}: {run.kernel_cycles} cycles ({time.perf_counter() - t:.1f} s)")
         for pattern in patterns:
-            case = ck.make_case(shape, pattern)
+            case = cases[(name, pattern)]
             for kernel in ck.SPARSE_KERNELS:
                 t = time.perf_counter()
                 run = ck.run_kernel(case, kernel, target=target, cache_key=cache_key)
@@ -181,12 +259,25 @@ def im2col_coverage(shape: ck.ConvShape, pattern: str) -> tuple[float, float]:
     return float(used.mean()), sum(words) / len(words)
 
 
+def _check_result(res: object) -> None:
+    if not isinstance(res, BenchResult):
+        raise TypeError(f"res must be a BenchResult, not {type(res).__name__}")
+
+
+def _check_path(what: str, path: object) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{what} must be a path (str or os.PathLike), not "
+                        f"{type(path).__name__} {path!r}")
+    return Path(path)
+
+
 def _fmt(v: object, spec: str = ".2f") -> str:
     return "–" if v is None else format(v, spec)
 
 
 def markdown(res: BenchResult) -> str:
     """Markdown tables: per-layer runs, dense baselines, and the summary next to the paper."""
+    _check_result(res)
     lines = [
         f"Target `{res.target}`; cycles of the whole marked kernel (im2col + matmul + requant). "
         "Speedup = dense cycles / sparse cycles on the same layer tile. Paper columns: "
@@ -242,6 +333,8 @@ def markdown(res: BenchResult) -> str:
 
 def plot(res: BenchResult, path: Path) -> Path:
     """Speedup vs sparsity (N = 1 patterns): ours (lines) and the paper's (hollow markers)."""
+    _check_result(res)
+    path = _check_path("path", path)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -288,7 +381,19 @@ def plot(res: BenchResult, path: Path) -> Path:
 
 
 def write_outputs(res: BenchResult, out: Path) -> dict[str, Path]:
-    """Write ``bench.json``, ``bench.md`` and ``speedup.png`` into ``out``."""
+    """Write ``bench.json``, ``bench.md`` and ``speedup.png`` into ``out``.
+
+    Raises
+    ------
+    TypeError
+        ``res`` not a :class:`BenchResult`, ``out`` not a path.
+    FileExistsError
+        ``out`` exists and is not a folder.
+    """
+    _check_result(res)
+    out = _check_path("out", out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"output folder {str(out)!r} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "bench.json", "md": out / "bench.md", "png": out / "speedup.png"}
     paths["json"].write_text(json.dumps({

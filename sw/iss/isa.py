@@ -579,6 +579,14 @@ _CSR_NAMES = {
     0xCC0: "lpstart0", 0xCC1: "lpend0", 0xCC2: "lpcount0", 0xCC4: "lpstart1", 0xCC5: "lpend1",
     0xCC6: "lpcount1", 0xF11: "mvendorid", 0xF12: "marchid", 0xF13: "mimpid", 0xF14: "mhartid",
     xdec_spec.CSR_ADDR: xdec_spec.CSR_NAME,
+    0x7A0: "tselect", 0x7A1: "tdata1", 0x7A2: "tdata2", 0x7A3: "tdata3", 0x7A4: "tinfo",
+    0x7A8: "mcontext", 0x7AA: "scontext", 0x7B0: "dcsr", 0x7B1: "dpc", 0x7B2: "dscratch0",
+    0x7B3: "dscratch1", 0xCD0: "uhartid", 0xCD1: "privlv", 0xCD2: "zfinx",
+    **{0xB00 + n: f"mhpmcounter{n}" for n in range(3, 32)},
+    **{0xB80 + n: f"mhpmcounter{n}h" for n in range(3, 32)},
+    **{0x320 + n: f"mhpmevent{n}" for n in range(3, 32)},
+    **{0xC00 + n: f"hpmcounter{n}" for n in range(3, 32)},
+    **{0xC80 + n: f"hpmcounter{n}h" for n in range(3, 32)},
 }
 _CSR_BY_NAME = {v: k for k, v in _CSR_NAMES.items()}
 

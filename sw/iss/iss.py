@@ -24,6 +24,7 @@ State, memory and counters are exact at every trap, ``MMIO_MARK`` store and exit
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -55,8 +56,30 @@ CSR_CYCLE, CSR_INSTRET, CSR_CYCLEH, CSR_INSTRETH = 0xC00, 0xC02, 0xC80, 0xC82
 CSR_LP = {0xCC0: (0, "start"), 0xCC1: (0, "end"), 0xCC2: (0, "count"),
           0xCC4: (1, "start"), 0xCC5: (1, "end"), 0xCC6: (1, "count")}
 CSR_MVENDORID, CSR_MARCHID, CSR_MIMPID, CSR_MHARTID = 0xF11, 0xF12, 0xF13, 0xF14
-#: misa of an RV32IM core with custom extensions (X bit).
+CSR_MHPMCOUNTER3, CSR_MHPMCOUNTER3H, CSR_MHPMEVENT3 = 0xB03, 0xB83, 0x323
+CSR_HPMCOUNTER3, CSR_HPMCOUNTER3H = 0xC03, 0xC83
+#: misa of an RV32IM core with custom extensions (X bit).  The CV32E40P also sets C (bit 2):
+#: the ISS has no compressed instructions (docs/iss.md, "Agreement with the CV32E40P RTL").
 MISA = (1 << 30) | (1 << 8) | (1 << 12) | (1 << 23)
+#: Write masks (WARL) of the CV32E40P v1.8.3 (RTL cv32e40p_cs_registers.sv; measured by the
+#: CSR scans of sw/bench/crosscheck.py): mie holds the fast interrupts 31..16 and MEIE, MTIE,
+#: MSIE; mcause the interrupt bit and a 5-bit code; mhpmevent3 the 16 event selectors.
+MIE_MASK, MCAUSE_MASK, MHPMEVENT_MASK = 0xFFFF_0888, 0x8000_001F, 0xFFFF
+#: CSRs with constant contents on the CV32E40P v1.8.3 as configured in sim/cv32e40p_tb_top.sv
+#: (COREV_PULP = 1, NUM_MHPMCOUNTERS = 1, debug triggers on, not in debug mode): mvendorid
+#: (OpenHW bank 0xC, offset 0x2), marchid 4, mimpid 1 (COREV_PULP), mhartid 0, the trigger
+#: CSRs tselect, tdata1 (an mcontrol trigger, only writable in debug mode), tdata2, tdata3,
+#: tinfo (type 2), mcontext, scontext, the unimplemented counters mhpmcounter4..31(h) and
+#: events mhpmevent4..31, their user mirrors hpmcounter4..31(h), and uhartid, privlv (3:
+#: machine mode) and zfinx (0) of XpulpV2.  Writes to the writable ones (below 0xC00) are
+#: ignored; 0xC00 and above are read-only (a write traps).
+CSR_CONSTANT: dict[int, int] = {
+    CSR_MVENDORID: 0x602, CSR_MARCHID: 4, CSR_MIMPID: 1, CSR_MHARTID: 0,
+    0x7A0: 0, 0x7A1: 0x2800_1040, 0x7A2: 0, 0x7A3: 0, 0x7A4: 4, 0x7A8: 0, 0x7AA: 0,
+    **dict.fromkeys((*range(0xB04, 0xB20), *range(0xB84, 0xBA0), *range(0x324, 0x340),
+                     *range(0xC04, 0xC20), *range(0xC84, 0xCA0)), 0),
+    0xCD0: 0, 0xCD1: 3, 0xCD2: 0,
+}
 
 _TRAP_CYCLES: int = timing.TIMING["trap"].cycles  # type: ignore[assignment]
 _TRAP_ILLEGAL_CYCLES: int = timing.TIMING["trap_illegal"].cycles  # type: ignore[assignment]
@@ -68,10 +91,19 @@ _SYSTEM_SEMS = {"csr", "hwloop", "ecall", "ebreak", "mret", "wfi", "fence_i"}
 
 
 class _AccessFault(Exception):  # noqa: N818 -- the architectural name of the trap
-    def __init__(self, cause: int, addr: int, what: str) -> None:
+    def __init__(self, cause: int, addr: int, what: str, extra: int = 0) -> None:
         super().__init__(f"{what} access fault at 0x{addr:08x}")
         self.cause = cause
         self.addr = addr
+        #: hazard cycles of the trapping instruction before it traps (a jump's operand stalls)
+        self.extra = extra
+
+
+def _jump_misaligned(target: int, extra: int) -> None:
+    """A jump or taken branch to ``target`` (not 4-byte aligned: IALIGN = 32) traps itself:
+    mepc = the jump, rd not written (RISC-V privileged spec, instruction-address-misaligned)."""
+    raise _AccessFault(CAUSE_FETCH_MISALIGNED, target, "instruction-address-misaligned jump to",
+                       extra)
 
 
 class _IllegalEncoding(xdec_ref.IllegalInstruction):
@@ -480,6 +512,17 @@ def _kind(d: isa.Decoded | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
+    """``value`` as an int in ``lo..hi``: TypeError for a non-integer (a bool too), ValueError
+    for one out of range.  Called once per public call, never per instruction."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, not {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        rule = f">= {lo}" if hi is None else f"in {lo}..0x{hi:x}"
+        raise ValueError(f"{name} must be {rule}, not {value!r}")
+    return value
+
+
 class _HwLoop:
     __slots__ = ("count", "end", "start")
 
@@ -497,11 +540,22 @@ class Iss:
         cross-checks: bodies then run block by block).
 
     Use :meth:`load_elf` (or :meth:`load_words`), then :meth:`run`.
+
+    Raises
+    ------
+    TypeError
+        If ``max_block`` is not an integer (a bool is not) or ``compile_loops`` not a bool.
+    ValueError
+        If ``max_block`` < 1.
     """
 
     def __init__(self, *, max_block: int = 64, compile_loops: bool = True) -> None:
-        if not isinstance(max_block, int) or max_block < 1:
+        if isinstance(max_block, bool) or not isinstance(max_block, int):
+            raise TypeError(f"max_block must be a positive integer, not {max_block!r}")
+        if max_block < 1:
             raise ValueError(f"max_block must be a positive integer, not {max_block!r}")
+        if not isinstance(compile_loops, bool):
+            raise TypeError(f"compile_loops must be a bool, not {compile_loops!r}")
         self.max_block = max_block
         self.compile_loops = compile_loops
         regions = {name: (base, size) for name, base, size in memmap.REGIONS}
@@ -543,7 +597,9 @@ class Iss:
         self._xc[0] = xdec_spec.CSR_RESET
         self.hw = (_HwLoop(), _HwLoop())
         self.csr = {CSR_MSTATUS: 0x1800, CSR_MIE: 0, CSR_MTVEC: 0, CSR_MSCRATCH: 0,
-                    CSR_MEPC: 0, CSR_MCAUSE: 0, CSR_MTVAL: 0, CSR_MIP: 0}
+                    CSR_MEPC: 0, CSR_MCAUSE: 0, CSR_MTVAL: 0, CSR_MIP: 0, CSR_MHPMEVENT3: 0}
+        #: mhpmcounter3 (64 bits): holds what software writes; it counts no event (docs/iss.md)
+        self._hpm3 = 0
         self._inhibit = 0xD  # CV32E40P reset value: mcycle and minstret stopped
         self._cnt_frozen = [0, 0]  # counter values while inhibited (cycle, instret)
         self._cnt_base = [0, 0]  # C[i] - base = counter value while running
@@ -578,22 +634,58 @@ class Iss:
 
     # ---------------------------------------------------------------------------- loading
     def load_words(self, words: Iterable[int], base: int = memmap.BOOT_ADDR) -> None:
-        """Write 32-bit words (a program) at ``base`` (in IMEM or DMEM)."""
-        data = b"".join((w & M32).to_bytes(4, "little") for w in words)
+        """Write 32-bit words (a program) at ``base`` (in IMEM or DMEM).
+
+        Raises
+        ------
+        TypeError
+            If a word or ``base`` is not an integer.
+        ValueError
+            If a word is not in 0..0xffffffff, or the words do not fit inside IMEM or DMEM.
+        """
+        words = list(words)
+        for k, w in enumerate(words):
+            _check_int(f"word {k}", w, 0, M32)
+        data = b"".join(w.to_bytes(4, "little") for w in words)
         self.write(base, data)
 
-    def write(self, addr: int, data: bytes) -> None:
-        """Write bytes into IMEM or DMEM (loader access; MMIO not allowed)."""
-        end = addr + len(data)
-        ok = any(base <= addr and end <= base + size
-                 for base, size in ((self._ibase, self._isize), (self._dbase, self._dsize)))
+    def _segment(self, addr: object, size: int) -> int:
+        addr = _check_int("addr", addr, 0)
+        end = addr + size
+        ok = any(base <= addr and end <= base + rsize
+                 for base, rsize in ((self._ibase, self._isize), (self._dbase, self._dsize)))
         if not ok:
             raise ValueError(f"segment 0x{addr:08x}..0x{end:08x} is not inside IMEM or DMEM")
-        self.mem[addr:end] = data
+        return addr
+
+    def write(self, addr: int, data: bytes) -> None:
+        """Write bytes into IMEM or DMEM (loader access; MMIO not allowed).
+
+        Raises
+        ------
+        TypeError
+            If ``addr`` is not an integer or ``data`` not bytes-like.
+        ValueError
+            If ``addr .. addr + len(data)`` is not inside IMEM or DMEM.
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data must be bytes-like, not {type(data).__name__}")
+        addr = self._segment(addr, len(data))
+        self.mem[addr:addr + len(data)] = data
         self._flush()
 
     def read(self, addr: int, size: int) -> bytes:
-        """Read bytes from IMEM or DMEM."""
+        """Read bytes from IMEM or DMEM.
+
+        Raises
+        ------
+        TypeError
+            If ``addr`` or ``size`` is not an integer.
+        ValueError
+            If ``size`` < 0 or ``addr .. addr + size`` is not inside IMEM or DMEM.
+        """
+        size = _check_int("size", size, 0)
+        addr = self._segment(addr, size)
         return bytes(self.mem[addr:addr + size])
 
     def load_elf(self, path: str | Path) -> None:
@@ -660,6 +752,7 @@ class Iss:
             "ST": self._st, "RD8": self._rd8, "XDEC": xdec_ref.xdec_lb, "DIV": _div,
             "REM": _rem, "DIVU": _divu, "REMU": _remu, "DIVCS": _divc_s, "DIVCU": _divc_u,
             "HWL": self._hwl, "R": self.regs, "LPI": self._lpi, "MIS": self._mis,
+            "MISJ": _jump_misaligned,
         }
 
     def _compile(self, body: list[str], line_idx: list[int], kind: str, start: int,
@@ -789,29 +882,37 @@ class Iss:
         total = through[-1]
         ret = "    return nxt"
         g = _Gen(last_pc, last, through[-1], n)
+        # a jump to a target that is not 4-byte aligned traps at the jump, after its hazard
+        # cycles (operand stalls, jalr_wb): the cycles of the jump not in its issue cycles
+        hazard = through[-1] - before[-1] - _base_cycles(last)
         if end == "branch":
             cond = _BRANCH_COND[last.insn.sem].format(a=g.r("rs1"), b=g.r("rs2"))
             target = (last_pc + last.ops["imm"]) & M32
-            body += [f"      if {cond}:",
-                     f"        C[0] += {total + timing.BRANCH_TAKEN}; C[1] += {n}",
+            body += [f"      if {cond}:"]
+            if target & 3:
+                body += [f"        MISJ({target}, {hazard})"]
+            body += [f"        C[0] += {total + timing.BRANCH_TAKEN}; C[1] += {n}",
                      f"        nxt = {target}; h = 0",
                      "      else:",
                      f"        C[0] += {total}; C[1] += {n}",
                      f"        nxt = {fall}; h = 1"]
-            line_idx += [n - 1] * 6
+            line_idx += [n - 1] * (len(body) - len(line_idx))
             if fall in self._loop_ends:
                 ret = "    return HWL(nxt, -1) if h else nxt"
         elif end == "jal":
             target = (last_pc + last.ops["imm"]) & M32
+            if target & 3:
+                body += [f"      MISJ({target}, {hazard})"]
             body += [f"      {g.w('rd')} = {fall}",
                      f"      C[0] += {total}; C[1] += {n}",
                      f"      nxt = {target}"]
-            line_idx += [n - 1] * 3
+            line_idx += [n - 1] * (len(body) - len(line_idx))
         elif end == "jalr":
             body += [f"      nxt = ({g.r('rs1')} + {last.ops['imm']}) & {M32 - 1}",
+                     f"      if nxt & 2: MISJ(nxt, {hazard})",
                      f"      {g.w('rd')} = {fall}",
                      f"      C[0] += {total}; C[1] += {n}"]
-            line_idx += [n - 1] * 3
+            line_idx += [n - 1] * 4
         else:
             if end == "hwloop":
                 ret = f"    return HWL({fall}, {last_pc})"
@@ -1051,8 +1152,12 @@ class Iss:
             return getattr(self.hw[level], what)
         if addr == CSR_MISA:
             return MISA
-        if addr in (CSR_MVENDORID, CSR_MARCHID, CSR_MIMPID, CSR_MHARTID):
-            return 0
+        if addr in (CSR_MHPMCOUNTER3, CSR_HPMCOUNTER3):
+            return self._hpm3 & M32
+        if addr in (CSR_MHPMCOUNTER3H, CSR_HPMCOUNTER3H):
+            return self._hpm3 >> 32
+        if addr in CSR_CONSTANT:
+            return CSR_CONSTANT[addr]
         if addr in self.csr:
             return self.csr[addr]
         raise xdec_ref.IllegalInstruction(f"CSR 0x{addr:03x} does not exist")
@@ -1084,7 +1189,17 @@ class Iss:
             self.csr[addr] = (v & 0x88) | 0x1800
         elif addr == CSR_MEPC:
             self.csr[addr] = v & ~3 & M32
-        elif addr in (CSR_MISA, CSR_MIP, CSR_MTVAL):
+        elif addr == CSR_MIE:
+            self.csr[addr] = v & MIE_MASK
+        elif addr == CSR_MCAUSE:
+            self.csr[addr] = v & MCAUSE_MASK
+        elif addr == CSR_MHPMEVENT3:
+            self.csr[addr] = v & MHPMEVENT_MASK
+        elif addr == CSR_MHPMCOUNTER3:
+            self._hpm3 = (self._hpm3 & ~M32) | v
+        elif addr == CSR_MHPMCOUNTER3H:
+            self._hpm3 = (self._hpm3 & M32) | (v << 32)
+        elif addr in (CSR_MISA, CSR_MIP, CSR_MTVAL) or addr in CSR_CONSTANT:
             pass  # WARL, read-only content in this model
         elif addr in self.csr:
             self.csr[addr] = v
@@ -1206,6 +1321,7 @@ class Iss:
         if isinstance(exc, xdec_ref.IllegalInstruction):
             return self._trap(pc, CAUSE_ILLEGAL)
         if isinstance(exc, _AccessFault):
+            self._C[0] += exc.extra
             return self._trap(pc, exc.cause)
         raise exc
 
@@ -1215,9 +1331,14 @@ class Iss:
 
         Raises
         ------
+        TypeError
+            If ``max_instructions`` is not an integer (a bool is not).
+        ValueError
+            If ``max_instructions`` < 0.
         TargetError
             If ``max_instructions`` retire without an exit, or on a trap loop.
         """
+        _check_int("max_instructions", max_instructions, 0)
         C = self._C
         cache = self._cache
         pc = self.pc
@@ -1245,7 +1366,24 @@ class Iss:
 
 def run_elf(path: str | Path, *, max_instructions: int = 200_000_000, **kwargs: object
             ) -> RunResult:
-    """Load a bare-metal ELF into a fresh :class:`Iss` and run it to its exit."""
+    """Load a bare-metal ELF into a fresh :class:`Iss` and run it to its exit.
+
+    ``kwargs`` go to :class:`Iss` (``max_block``, ``compile_loops``).
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a str or an ``os.PathLike``, or an argument has the wrong type (see
+        :class:`Iss` and :meth:`Iss.run`); an unknown keyword.
+    ValueError
+        If ``max_instructions`` < 0, ``max_block`` < 1, or the ELF is not a bare-metal
+        program of this memory map.
+    TargetError
+        See :meth:`Iss.run`.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or a path, not {path!r}")
+    _check_int("max_instructions", max_instructions, 0)
     iss = Iss(**kwargs)  # type: ignore[arg-type]
     iss.load_elf(path)
     return iss.run(max_instructions=max_instructions)

@@ -57,12 +57,12 @@ class Hazard:
 #: CSRs whose access takes 4 cycles (the access flushes the pipeline); 1 for the others.  The
 #: set is the RTL decoder's ``csr_status_o`` (cv32e40p_decoder.sv): mstatus, mepc, mtvec, mcause,
 #: the machine counters and events, mcountinhibit, their user read-only mirrors (cycle,
-#: instret, hpmcounter*), and the debug CSRs.
+#: instret, hpmcounter*), the debug CSRs and XpulpV2's privlv.
 CSR_SLOW: frozenset[int] = frozenset(
     {0x300, 0x341, 0x305, 0x342, 0xB00, 0xB02, 0xB80, 0xB82, 0x320}
     | set(range(0xB03, 0xB20)) | set(range(0xB83, 0xBA0)) | set(range(0x323, 0x340))
     | set(range(0xC00, 0xC20)) | set(range(0xC80, 0xCA0))
-    | {0x7B0, 0x7B1, 0x7B2, 0x7B3}
+    | {0x7B0, 0x7B1, 0x7B2, 0x7B3, 0xCD1}
 )
 
 _XDEC = xdec_spec.instruction("xdec.lb")
@@ -86,7 +86,8 @@ TIMING: dict[str, Rule] = {r.name: r for r in (
     Rule("jalr", 2, "jalr (taken in ID)", _MANUAL),
     Rule("csr", "1 / 4", "CSR instructions: 4 for the CSRs in CSR_SLOW (mstatus, mepc, mtvec, "
          "mcause, mcycle(h), minstret(h), mhpmcounter*, mcountinhibit, mhpmevent*, their user "
-         "mirrors cycle(h), instret(h), hpmcounter*, dcsr, dpc, dscratch*), 1 for the others "
+         "mirrors cycle(h), instret(h), hpmcounter*, dcsr, dpc, dscratch*, privlv), 1 for the "
+         "others "
          "(mscratch, xdec, lpstart/lpend/lpcount, ...)",
          f"{_MANUAL}; the set is the RTL decoder's csr_status_o (cv32e40p_decoder.sv); the user "
          "mirrors measured"),
@@ -100,9 +101,10 @@ TIMING: dict[str, Rule] = {r.name: r for r in (
          "(the setup instructions are single-cycle ALU-free writes)"),
     Rule("simd", 1, "cv.dot*.b / cv.sdot*.b (single-cycle dot-product multiplier)", _MANUAL),
     Rule("trap", 4, "ecall, ebreak, an illegal CSR access (unknown CSR, write to a read-only "
-         "one) and an illegal xdec.lb configuration: from the trapping instruction to the "
-         "handler's first instruction leaving ID; the trapping instruction does not retire "
-         "(not counted in minstret)",
+         "one), an illegal xdec.lb configuration, and (ISS only) a jump or taken branch to a "
+         "target that is not 4-byte aligned, after the jump's hazard cycles: from the trapping "
+         "instruction to the handler's first instruction leaving ID; the trapping instruction "
+         "does not retire (not counted in minstret)",
          f"{_RTL}; RTL cv32e40p_id_stage.sv:1639 (minstret excludes illegal/ecall/ebreak); "
          "controller DECODE -> FLUSH_EX -> FLUSH_WB -> fetch of mtvec"),
     Rule("trap_illegal", 5, "a word that decodes to no instruction: as trap, one cycle more",

@@ -97,10 +97,39 @@ Target = Callable[[Path], RunResult]
 # --------------------------------------------------------------------------------------------
 
 
-def _pos_int(name: str, v: object) -> int:
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, not {v!r}")
+def _int(name: str, v: object, lo: int) -> int:
+    """``v`` as an ``int`` >= ``lo``: ``TypeError`` for a non-integer (``bool`` included),
+    ``ValueError`` below ``lo``."""
+    if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, not {type(v).__name__} {v!r}")
+    if v < lo:
+        kind = "a positive" if lo == 1 else "a non-negative"
+        raise ValueError(f"{name} must be {kind} integer, not {v!r}")
     return int(v)
+
+
+def _pos_int(name: str, v: object) -> int:
+    return _int(name, v, 1)
+
+
+def _check_name(v: object) -> None:
+    if not isinstance(v, str):
+        raise TypeError(f"name must be a str, not {type(v).__name__} {v!r}")
+
+
+def _check_kernel(kernel: object) -> str:
+    """``kernel`` if it names a kernel of :data:`KERNELS` (``TypeError``/``ValueError``)."""
+    if not isinstance(kernel, str):
+        raise TypeError(f"kernel must be a str, one of {sorted(KERNELS)}, not "
+                        f"{type(kernel).__name__} {kernel!r}")
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {sorted(KERNELS)}, not {kernel!r}")
+    return kernel
+
+
+def _check_type(what: str, v: object, cls: type) -> None:
+    if not isinstance(v, cls):
+        raise TypeError(f"{what} must be a {cls.__name__}, not {type(v).__name__} {v!r}")
 
 
 @dataclass(frozen=True)
@@ -108,6 +137,13 @@ class FCShape:
     """A fully-connected layer: ``tokens`` input vectors of ``k`` bytes, ``cout`` outputs each.
 
     ``k`` must be a multiple of 4 (activation rows are word aligned).
+
+    Raises
+    ------
+    TypeError
+        A dimension that is not an integer (``bool`` included), a ``name`` that is not a str.
+    ValueError
+        A dimension below 1, ``k`` not a multiple of 4.
     """
 
     k: int
@@ -118,6 +154,7 @@ class FCShape:
     def __post_init__(self) -> None:
         for n in ("k", "cout", "tokens"):
             _pos_int(n, getattr(self, n))
+        _check_name(self.name)
         if self.k % 4:
             raise ValueError(f"FC K must be a multiple of 4 (word-aligned activation rows), "
                              f"not {self.k!r}")
@@ -139,7 +176,17 @@ class FCShape:
 
 @dataclass(frozen=True)
 class ConvShape:
-    """A 2-D convolution on an HWC ``h`` x ``w`` x ``cin`` input (``cin`` a multiple of 4)."""
+    """A 2-D convolution on an HWC ``h`` x ``w`` x ``cin`` input (``cin`` a multiple of 4).
+
+    Raises
+    ------
+    TypeError
+        A dimension, ``stride`` or ``pad`` that is not an integer (``bool`` included), a
+        ``name`` that is not a str.
+    ValueError
+        A dimension or ``stride`` below 1, ``pad`` below 0, ``cin`` not a multiple of 4, a
+        kernel that does not fit the padded input.
+    """
 
     h: int
     w: int
@@ -154,6 +201,8 @@ class ConvShape:
     def __post_init__(self) -> None:
         for n in ("h", "w", "cin", "cout", "kh", "kw", "stride"):
             _pos_int(n, getattr(self, n))
+        _int("pad", self.pad, 0)
+        _check_name(self.name)
         if self.cin % 4:
             raise ValueError(f"conv Cin must be a multiple of 4 (im2col copies words), "
                              f"not {self.cin!r}")
@@ -235,6 +284,16 @@ def make_case(shape: Shape, pattern: Pattern | str, *, seed: int = 0) -> LayerCa
     Activations are uniform in 0..255, weights uniform in -127..127 before pruning, the bias
     about the size of one output's sum of products; the requantization maps the largest
     accumulator to about 255 (:func:`choose_requant`), so outputs use the whole uint8 range.
+
+    Raises
+    ------
+    TypeError
+        ``shape`` not an :class:`FCShape`/:class:`ConvShape`, ``pattern`` not a
+        :class:`Pattern` or str, ``seed`` not an integer.
+    ValueError
+        A pattern that is not a supported ``N:M``, a negative ``seed``, or a layer that cannot
+        fit in DMEM with any kernel (checked before any data is made: activations, outputs,
+        bias and the N:M non-zero weights alone exceed the budget of :func:`check_fits`).
     """
     if isinstance(pattern, str):
         pattern = Pattern.parse(pattern)
@@ -242,6 +301,8 @@ def make_case(shape: Shape, pattern: Pattern | str, *, seed: int = 0) -> LayerCa
         raise TypeError(f"pattern must be a Pattern or 'N:M', not {pattern!r}")
     if not isinstance(shape, (FCShape, ConvShape)):
         raise TypeError(f"shape must be an FCShape or a ConvShape, not {type(shape).__name__}")
+    _int("seed", seed, 0)
+    _check_min_fit(shape, pattern)
     rng = np.random.default_rng([seed, shape.k, shape.cout, shape.npix, pattern.n, pattern.m])
     if isinstance(shape, FCShape):
         x = rng.integers(0, 256, size=(shape.tokens, shape.k), dtype=np.uint8)
@@ -315,10 +376,33 @@ def _layout(case: LayerCase, kernel: str) -> _Layout:
                    bias_bytes=4 * s.cout)
 
 
+def _check_min_fit(shape: Shape, pattern: Pattern) -> None:
+    """``ValueError`` if ``shape`` cannot fit DMEM with any kernel: a lower bound of
+    :func:`check_fits` that needs no data (input, output, bias and the non-zero weights)."""
+    x = shape.tokens * shape.k if isinstance(shape, FCShape) else shape.h * shape.w * shape.cin
+    need = x + shape.npix * shape.cout + 4 * shape.cout + shape.cout * shape.k * pattern.n \
+        // pattern.m
+    budget = memmap.DMEM_SIZE - STACK_RESERVE
+    if need > budget:
+        raise ValueError(
+            f"layer {shape.label()}@{pattern} needs at least {need} bytes of DMEM with any "
+            f"kernel (input, output, bias and the {pattern} non-zero weights), more than the "
+            f"{budget} available (memmap.DMEM_SIZE {memmap.DMEM_SIZE} - {STACK_RESERVE} stack): "
+            f"use a smaller tile")
+
+
 def check_fits(case: LayerCase, kernel: str) -> _Layout:
-    """Layout of ``case`` for ``kernel``; ``ValueError`` if it does not fit in DMEM."""
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {sorted(KERNELS)}, not {kernel!r}")
+    """Layout of ``case`` for ``kernel``; ``ValueError`` if it does not fit in DMEM.
+
+    Raises
+    ------
+    TypeError
+        ``case`` not a :class:`LayerCase`, ``kernel`` not a str.
+    ValueError
+        Unknown kernel, or the layer does not fit (the message gives the sizes).
+    """
+    _check_type("case", case, LayerCase)
+    _check_kernel(kernel)
     lay = _layout(case, kernel)
     budget = memmap.DMEM_SIZE - STACK_RESERVE
     if lay.total > budget:
@@ -403,6 +487,8 @@ def build(case: LayerCase, kernel: str, *, opt: str = "-O2") -> Path:
 
     Raises
     ------
+    TypeError
+        ``case`` not a :class:`LayerCase`, ``kernel`` not a str (``opt``: see ``build_elf``).
     ValueError
         Unknown kernel, or the layer does not fit in DMEM (the message gives the sizes).
     """
@@ -478,9 +564,19 @@ def _run_cached(elf: Path, target: Target, cache_key: str | None) -> RunResult:
 
 
 def read_output(elf: Path, res: RunResult, case: LayerCase) -> np.ndarray:
-    """The uint8 output tensor (pixels, Cout) from the data-memory snapshot of ``res``."""
+    """The uint8 output tensor (pixels, Cout) from the data-memory snapshot of ``res``.
+
+    Raises
+    ------
+    TypeError
+        ``res`` not a :class:`RunResult`, ``case`` not a :class:`LayerCase`.
+    TargetError
+        No snapshot, or the output lies outside it.
+    """
     from ..iss.elf import symbols
 
+    _check_type("res", res, RunResult)
+    _check_type("case", case, LayerCase)
     if res.memory is None:
         raise TargetError(f"target {res.target!r} returned no data-memory snapshot")
     addr = symbols(elf)["xdk_y"] - memmap.DMEM_BASE
@@ -503,6 +599,7 @@ class RegionTotal:
 
 def region_totals(res: RunResult) -> dict[str, RegionTotal]:
     """Cycles and instructions per region, summed over its occurrences (``REGIONS``)."""
+    _check_type("res", res, RunResult)
     out = {}
     for name, r in REGIONS.items():
         cyc = ins = cnt = 0
@@ -608,7 +705,17 @@ def hot_loop_function(kernel: str, pattern: Pattern) -> str:
 
 
 def hot_loop(elf: Path, kernel: str, pattern: Pattern) -> LoopShape:
-    """The innermost loop that ``kernel`` runs for ``pattern`` (dense 4x2: the quad loop)."""
+    """The innermost loop that ``kernel`` runs for ``pattern`` (dense 4x2: the quad loop).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``kernel`` not a known kernel name, ``pattern`` not a :class:`Pattern`.
+    KeyError
+        The ELF has no such function or loop.
+    """
+    _check_kernel(kernel)
+    _check_type("pattern", pattern, Pattern)
     loops = hot_loops(elf, hot_loop_function(kernel, pattern))
     if not loops:
         raise KeyError(f"no hardware loop 0 in {hot_loop_function(kernel, pattern)}")
@@ -669,9 +776,25 @@ def run_kernel(case: LayerCase, kernel: str, *, target: Target | None = None,
 
     Raises
     ------
+    TypeError
+        ``case`` not a :class:`LayerCase`, ``kernel`` not a str, ``target`` not callable,
+        ``cache_key`` not a str or None, ``check`` not a bool.
+    ValueError
+        Unknown kernel, a layer that does not fit in DMEM, an empty ``cache_key``.
     TargetError
         The program did not exit with code 0.
     """
+    _check_type("case", case, LayerCase)
+    _check_kernel(kernel)
+    if target is not None and not callable(target):
+        raise TypeError(f"target must be a function run(elf) -> RunResult or None, not "
+                        f"{type(target).__name__} {target!r}")
+    if cache_key is not None and not isinstance(cache_key, str):
+        raise TypeError(f"cache_key must be a str or None, not {type(cache_key).__name__} "
+                        f"{cache_key!r}")
+    if cache_key == "":
+        raise ValueError("cache_key must be a non-empty str or None, not ''")
+    _check_type("check", check, bool)
     elf = build(case, kernel)
     if target is None:
         target, cache_key = iss_target, cache_key or iss_cache_key()

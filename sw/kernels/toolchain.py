@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -140,12 +141,45 @@ def _hash(parts: Sequence[bytes]) -> str:
     return h.hexdigest()[:24]
 
 
+#: ``opt`` values of :func:`build_elf`.
+_OPT = re.compile(r"-O([0-3sgz]|fast)?")
+#: A ``defines`` item: ``NAME`` or ``NAME=VALUE``.
+_DEFINE = re.compile(r"[A-Za-z_]\w*(=.*)?", re.S)
+#: An output name (one file name, no folder).
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
+
+
+def _str_seq(what: str, value: object) -> list[str]:
+    """``value`` as a list of ``str``; a bare ``str`` (a sequence of characters) is refused."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{what} must be a sequence of str (a list or tuple), not "
+                        f"{type(value).__name__} {value!r}")
+    bad = [v for v in value if not isinstance(v, str)]
+    if bad:
+        raise TypeError(f"{what} must hold only str, not {type(bad[0]).__name__} {bad[0]!r}")
+    return list(value)
+
+
 def _source_items(sources: Sequence[str | Path | tuple[str, str]]) -> list[tuple[str, bytes]]:
+    if isinstance(sources, (str, bytes, os.PathLike)) or not isinstance(sources, Sequence):
+        raise TypeError(f"sources must be a list or tuple of files or (name, text) pairs, not "
+                        f"{type(sources).__name__} {sources!r}")
+    if not sources:
+        raise ValueError("sources must name at least one source file, not []")
     items = []
     for s in sources:
         if isinstance(s, tuple):
+            if len(s) != 2 or not all(isinstance(v, str) for v in s):
+                raise TypeError(f"a source given as text must be a (file name, text) pair of "
+                                f"str, not {s!r}")
             name, text = s
-            items.append((Path(name).name, text.encode()))
+            if Path(name).name != name or name in ("", ".", ".."):
+                raise ValueError(f"a source's file name must be a plain file name without a "
+                                 f"folder, not {name!r}")
+            items.append((name, text.encode()))
+        elif not isinstance(s, (str, os.PathLike)):
+            raise TypeError(f"a source must be a path or a (file name, text) pair, not "
+                            f"{type(s).__name__} {s!r}")
         else:
             p = Path(s)
             if not p.is_file():
@@ -174,13 +208,40 @@ def build_elf(sources: Sequence[str | Path | tuple[str, str]], *, target: str = 
     defines : ``NAME`` or ``NAME=VALUE`` preprocessor definitions.
     flags : extra compiler flags.
 
+    name : file name of the ELF (``<name>.elf``; letters, digits, ``_.+-``, no folder).
+
     Raises
     ------
+    TypeError
+        ``sources``, ``defines`` or ``flags`` is not a list/tuple (a bare ``str`` is refused: it
+        would be read character by character) or holds something else than its items; ``opt``
+        or ``name`` is not a ``str``.
+    ValueError
+        No source, a file name with a folder part or another suffix than ``.c``/``.S``/``.s``,
+        two sources with the same name, an unknown ``target``, an ``opt`` that is not
+        ``-O0``..``-O3``/``-Os``/``-Og``/``-Oz``/``-Ofast``/``-O``, a define that is not
+        ``NAME[=VALUE]``, a ``name`` with a folder part.
+    FileNotFoundError
+        A source path that does not exist.
     ToolchainError
         If the compiler is missing or the build fails (the message holds its output).
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
+    for what, v in (("opt", opt), ("name", name)):
+        if not isinstance(v, str):
+            raise TypeError(f"{what} must be a str, not {type(v).__name__} {v!r}")
+    if not _OPT.fullmatch(opt):
+        raise ValueError(f"opt must be an optimisation flag like '-O2' (-O, -O0..-O3, -Os, -Og, "
+                         f"-Oz, -Ofast), not {opt!r}")
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"name must be a plain file name (letters, digits, '_.+-'), "
+                         f"not {name!r}")
+    defines = _str_seq("defines", defines)
+    bad = [d for d in defines if not _DEFINE.fullmatch(d)]
+    if bad:
+        raise ValueError(f"defines must be 'NAME' or 'NAME=VALUE', not {bad[0]!r}")
+    flags = _str_seq("flags", flags)
     items = _source_items(sources)
     runtime = [(n, (C_DIR / n).read_bytes()) for n in _RUNTIME[target]]
     headers = [(p.name, p.read_bytes()) for p in sorted(C_DIR.glob("*.h"))]
@@ -226,7 +287,18 @@ def build_elf(sources: Sequence[str | Path | tuple[str, str]], *, target: str = 
 
 def disassemble(path: str | Path, *, ours: bool = False) -> str:
     """Disassembly of an ELF: ``objdump -d``, or (``ours``) our table-driven disassembler,
-    which also knows the CORE-V and xDecimate instructions objdump prints as ``.insn``."""
+    which also knows the CORE-V and xDecimate instructions objdump prints as ``.insn``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ToolchainError
+        objdump fails (e.g. not an ELF; its message names the file).
+    ValueError
+        ``ours``: not a complete 32-bit RISC-V executable (:mod:`xdecimate.sw.iss.elf`).
+    """
+    path = _existing_file(path)
     if not ours:
         res = subprocess.run([OBJDUMP, "-d", str(path)], capture_output=True, text=True)
         if res.returncode != 0:
@@ -251,8 +323,36 @@ def disassemble(path: str | Path, *, ours: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _existing_file(path: object) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__} "
+                        f"{path!r}")
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"ELF file not found: {p}")
+    return p
+
+
 def run_qemu(path: str | Path, *, timeout: float = 30.0) -> tuple[int, bytes]:
-    """Run a ``target="qemu"`` ELF under qemu-riscv32; return (exit status, stdout)."""
+    """Run a ``target="qemu"`` ELF under qemu-riscv32; return (exit status, stdout).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``timeout`` is not a positive finite number of seconds.
+    FileNotFoundError
+        No such ELF file (qemu would report it only through its exit status).
+    ToolchainError
+        qemu-riscv32 is not installed.
+    subprocess.TimeoutExpired
+        The program ran longer than ``timeout``.
+    """
+    path = _existing_file(path)
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
+        raise TypeError(f"timeout must be a number of seconds, not {type(timeout).__name__} "
+                        f"{timeout!r}")
+    if not 0 < timeout < float("inf"):
+        raise ValueError(f"timeout must be a positive finite number of seconds, not {timeout!r}")
     if shutil.which(QEMU) is None:
         raise ToolchainError(f"{QEMU} not found: install Debian qemu-user")
     res = subprocess.run([QEMU, str(path)], capture_output=True, timeout=timeout)

@@ -3,6 +3,7 @@ exit code, data memory, retired instructions, and exactly the same cycles in eve
 
 from __future__ import annotations
 
+import struct
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -259,3 +260,72 @@ def test_kernel_agreement_rows_and_table():
     assert "| fc | fc | 2:8 | sw |" in xc.agreement_markdown(rows)
     with pytest.raises(ValueError, match=r"no xDecimate on the CV32E40P\), not \['xdec'\]"):
         xc.kernel_agreement({"fc": FC}, ["1:8"], kernels=("sw", "xdec"))
+
+
+# --------------------------------------------------------------------------------------------
+# Jumps to a 2-byte-aligned target (docs/iss.md, "Agreement with the RTL")
+
+#: addi x0, x2, 0 (a nop) whose upper half 0x0001 is c.nop: a jump to its middle runs c.nop on
+#: the CV32E40P (which has C) and falls into the next instruction.
+_HALF_NOP = ".word 0x00010013"
+_MISALIGNED_JUMPS = {  # (misaligned case, its ISS equivalent: the jump replaced by ecall)
+    "jal": ("li a4, 85\njal a4, 6\n{w}\nnop\nsw a4, 0(s11)",
+            "li a4, 85\necall\nnop\nnop\nsw a4, 8(s11)"),
+    "jalr": ("li a4, 85\nauipc a5, 0\naddi a5, a5, 14\njalr a4, 0(a5)\n{w}\nnop\nsw a4, 4(s11)",
+             "li a4, 85\nauipc a5, 0\naddi a5, a5, 14\necall\nnop\nnop\nsw a4, 12(s11)"),
+    "taken branch": ("beq zero, zero, 6\n{w}\nnop", "ecall\nnop\nnop"),
+}
+
+
+def test_jump_to_halfword_target_traps_on_the_iss_and_runs_c_on_the_rtl():
+    cases = list(_MISALIGNED_JUMPS.values())
+    snippets = [s for mis, ref in cases for s in (mis.format(w=_HALF_NOP), ref)]
+    # and the same with a 4-byte-aligned target (the 32-bit nop): the RTL's reference
+    snippets += [mis.replace("6\n", "4\n").replace(", 14\n", ", 12\n").format(w="nop")
+                 .replace("0(s11)", "16(s11)").replace("4(s11)", "20(s11)") for mis, _ in cases]
+    elf = xc.snippet_elf(snippets, handler="record")
+    c = xc.compare(elf)
+    iss_regions = [r[2] for r in c.regions()[0::2]]
+    rtl_regions = [r[3] for r in c.regions()[0::2]]
+    k = len(cases)
+    for i in range(k):
+        # ISS: the jump traps like an ecall at its place, after its hazard cycles (the jalr
+        # waits one cycle for a5: jalr_dep), and does not retire
+        hazard = 1 if i == 1 else 0
+        assert iss_regions[2 * i] == (iss_regions[2 * i + 1][0] + hazard,
+                                      iss_regions[2 * i + 1][1])
+        assert rtl_regions[2 * i + 1] == iss_regions[2 * i + 1]  # the ecall references agree
+        # RTL: the 16-bit c.nop at the 2-byte target costs what the aligned 32-bit nop costs
+        assert rtl_regions[2 * i] == rtl_regions[2 * k + i] == iss_regions[2 * k + i]
+    n_iss, traps_iss = xc.trap_records(elf, c.iss)
+    n_rtl, traps_rtl = xc.trap_records(elf, c.rtl)
+    assert (n_iss, n_rtl) == (2 * k, k)
+    # ISS: mcause 0 (instruction address misaligned), mepc = the jump, mtval 0 (hard-wired,
+    # as on the CV32E40P); the RTL only traps on the ecalls
+    jumps = [t for t in traps_iss if t[0] == 0]
+    assert [t for t in traps_iss if t[0] != 0] == traps_rtl
+    assert len(jumps) == k
+    assert all(t[2] == 0 for t in jumps)
+    # rd of the trapping jal / jalr is not written
+    assert struct.unpack("<2I", c.iss.memory[:8]) == (85, 85)
+    rtl_words = struct.unpack("<2I", c.rtl.memory[:8])
+    assert [w - 4 for w in rtl_words] == [jumps[0][1], jumps[1][1]]  # RTL: rd = pc + 4
+
+
+def test_misaligned_jump_corner_cases_agree():
+    # a not-taken branch with a 2-byte offset does not trap; jalr clears bit 0 of its target
+    snippets = ["bne zero, zero, 6\nnop\nnop",
+                "li a4, 85\nauipc a5, 0\naddi a5, a5, 13\njalr a4, 0(a5)\nnop\nnop\n"
+                "sw a4, 8(s11)"]
+    for mode in MODES:
+        _agree(xc.compare(xc.snippet_elf(snippets, handler="record"), iss_run=_iss(mode)))
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_misaligned_jumps_in_every_iss_mode(mode):
+    snippets = [mis.format(w=_HALF_NOP) for mis, _ in _MISALIGNED_JUMPS.values()]
+    elf = xc.snippet_elf(snippets, handler="record")
+    base = _iss("loops+blocks")(elf)
+    got = _iss(mode)(elf)
+    assert (got.cycles, got.instret, got.marks, got.memory) == \
+        (base.cycles, base.instret, base.marks, base.memory)

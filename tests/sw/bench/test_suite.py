@@ -78,9 +78,11 @@ def test_cli_bench_quick(tmp_path, tiny_quick, capsys):
     assert (tmp_path / "speedup.png").is_file()
 
 
-def test_cli_bench_rejects_bad_pattern(tmp_path, tiny_quick):
-    with pytest.raises(ValueError, match="pattern must look like 'N:M'"):
-        main(["bench", "--quick", "--silent", "--patterns", "1/8", "--out", str(tmp_path)])
+def test_cli_bench_rejects_bad_pattern(tmp_path, tiny_quick, capsys):
+    # a usage error since the CLI hardening: argparse's message and exit status 2, no exception
+    assert main(["bench", "--quick", "--silent", "--patterns", "1/8",
+                 "--out", str(tmp_path)]) == 2
+    assert "pattern must look like 'N:M'" in capsys.readouterr().err
 
 
 def test_report_section(tmp_path, tiny_quick):

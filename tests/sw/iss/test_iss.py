@@ -436,3 +436,125 @@ def test_speed_dense_kernel_loop():
     print(f"dense kernel loop: {res.instret} instructions, {rate / 1e6:.2f} M instr/s")
     assert res.instret > 500_000
     assert rate >= 1e6
+
+
+# --------------------------------------------------------------------------------------------
+# Arguments: no silent coercion
+
+_ELF_ARGS = [
+    ({"max_instructions": -1}, ValueError, r"max_instructions must be >= 0, not -1"),
+    ({"max_instructions": 1.5}, TypeError, r"max_instructions must be an integer, not 1.5"),
+    ({"max_instructions": 1e6}, TypeError, r"max_instructions must be an integer, not 1000000.0"),
+    ({"max_instructions": True}, TypeError, r"max_instructions must be an integer, not True"),
+    ({"max_instructions": "10"}, TypeError, r"max_instructions must be an integer, not '10'"),
+    ({"max_block": True}, TypeError, r"max_block must be a positive integer, not True"),
+    ({"max_block": 2.0}, TypeError, r"max_block must be a positive integer, not 2.0"),
+    ({"max_block": -3}, ValueError, r"max_block must be a positive integer, not -3"),
+    ({"compile_loops": 0}, TypeError, r"compile_loops must be a bool, not 0"),
+    ({"compile_loops": "no"}, TypeError, r"compile_loops must be a bool, not 'no'"),
+    ({"bogus": 1}, TypeError, r"unexpected keyword argument 'bogus'"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "match"), _ELF_ARGS)
+def test_run_elf_rejects_bad_arguments(kwargs, exc, match):
+    from xdecimate.sw.iss.iss import run_elf
+
+    with pytest.raises(exc, match=match):
+        run_elf("does-not-matter.elf", **kwargs)  # checked before the file is opened
+
+
+@pytest.mark.parametrize(("value", "exc", "match"), [
+    (-1, ValueError, "max_instructions must be >= 0, not -1"),
+    (10.0, TypeError, "max_instructions must be an integer, not 10.0"),
+    (None, TypeError, "max_instructions must be an integer, not None"),
+])
+def test_run_rejects_bad_instruction_limits(value, exc, match):
+    iss = Iss()
+    iss.load_words(isa.assemble("l: j l"))
+    with pytest.raises(exc, match=match):
+        iss.run(max_instructions=value)
+    assert (iss.pc, iss.cycles, iss.instret) == (memmap.BOOT_ADDR, 0, 0)  # nothing ran
+    with pytest.raises(TargetError, match="no exit after 0 instructions"):
+        iss.run(max_instructions=0)  # zero is a valid limit
+
+
+@pytest.mark.parametrize(("call", "exc", "match"), [
+    (lambda i: i.load_words([-1]), ValueError, r"word 0 must be in 0..0xffffffff, not -1"),
+    (lambda i: i.load_words([0, 1 << 32]), ValueError, r"word 1 must be in 0..0xffffffff"),
+    (lambda i: i.load_words([1.0]), TypeError, r"word 0 must be an integer, not 1.0"),
+    (lambda i: i.load_words([0], base=128.0), TypeError,
+     r"addr must be an integer, not 128.0"),
+    (lambda i: i.write(-4, b"x"), ValueError, r"addr must be >= 0, not -4"),
+    (lambda i: i.write(D, "text"), TypeError, r"data must be bytes-like, not str"),
+    (lambda i: i.write(D, [1, 2]), TypeError, r"data must be bytes-like, not list"),
+    (lambda i: i.read(D, -1), ValueError, r"size must be >= 0, not -1"),
+    (lambda i: i.read(D, 2.0), TypeError, r"size must be an integer, not 2.0"),
+    (lambda i: i.read(memmap.MMIO_BASE, 4), ValueError, r"not inside IMEM or DMEM"),
+    (lambda i: i.read(D + memmap.DMEM_SIZE - 2, 4), ValueError, r"not inside IMEM or DMEM"),
+    (lambda i: Iss(compile_loops=None), TypeError, r"compile_loops must be a bool, not None"),
+])
+def test_loader_and_memory_access_reject_bad_arguments(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(Iss())
+
+
+def test_path_must_be_a_path():
+    from xdecimate.sw.iss.iss import run_elf
+
+    with pytest.raises(TypeError, match=r"path must be a str or a path, not 3"):
+        run_elf(3)
+
+
+# --------------------------------------------------------------------------------------------
+# A jump to a target that is not 4-byte aligned traps at the jump (IALIGN = 32)
+
+MIS_HANDLER = """
+        csrr s10, mcause
+        csrr s11, mepc
+        csrr s9, mtval
+        addi t5, t5, 1
+        addi s11, s11, 4
+        csrw mepc, s11
+        mret
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("jump", "hazard"), [
+    ("jal a4, 6", 0),
+    ("lw a5, 0(a6)\njalr a4, 2(a5)", 2),  # load_use + jalr_dep before it traps
+    ("lw a5, 0(a6)\nnop\njalr a4, 2(a5)", 1),  # jalr_wb
+    ("mulh a3, a1, a2\njal a4, 6", -1),  # the jump_overlap credit of a jump after mulh
+    ("addi a5, a5, 0\nbeq a5, a5, 6", 0),
+])
+def test_jump_to_halfword_target_traps_at_the_jump(mode, jump, hazard):
+    def run(insn: str):
+        src = f"li a4, 85\nli a6, {D}\n{insn}\nnop\nnop\nmv a0, t5\n{EXIT}"
+        return run_asm(src, mode=mode, handler=MIS_HANDLER,
+                       data=(memmap.BOOT_ADDR).to_bytes(4, "little"))
+
+    iss, res = run(jump)
+    _, ref = run(jump.rsplit("\n", 1)[0] + "\necall" if "\n" in jump else "ecall")
+    r = iss.regs
+    at = memmap.BOOT_ADDR + 4 * (len(isa.assemble(f"li a4, 85\nli a6, {D}\n{jump}")) - 1)
+    assert (r[26], r[27] - 4, r[25]) == (0, at, 0)  # mcause 0, mepc = the jump, mtval 0
+    assert r[14] == 85  # rd not written
+    assert res.exit_code == 1
+    assert res.instret == ref.instret  # the jump does not retire, like ecall
+    assert res.cycles == ref.cycles + hazard
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_jumps_that_do_not_trap(mode):
+    # not-taken branch with a 2-byte offset; jalr to an odd address (bit 0 is cleared)
+    iss, res = run_asm(f"""
+        bne zero, zero, 6
+        auipc a5, 0
+        addi a5, a5, 13
+        jalr a4, 0(a5)
+        nop
+        mv a0, t5
+        {EXIT}""", mode=mode, handler=MIS_HANDLER)
+    assert res.exit_code == 0
+    assert iss.regs[14] == memmap.BOOT_ADDR + 16
