@@ -13,12 +13,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xdecimate.cli import ensure_out_dir, out_dir_arg
+
 __all__ = ["SECTIONS", "ReportContext", "register", "write_report"]
 
 #: Report sections in order, as "module:function".
 SECTIONS: list[str] = [
     "xdecimate.sw.model.selfcheck:report_section",
     "xdecimate.synth.report:report_section",
+    "xdecimate.formal.report:report_section",
     "xdecimate.sim.report:report_section",
     "xdecimate.sw.bench.report:report_section",
 ]
@@ -57,12 +60,13 @@ def write_report(out: Path, *, quick: bool = False) -> Path:
 
 
 def _run(args: argparse.Namespace) -> int:
-    write_report(Path(args.out), quick=args.quick)
+    write_report(ensure_out_dir(args.out), quick=args.quick)
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="run the main job and write build/report/README.md")
-    p.add_argument("--out", default="build/report", help="output folder (default: %(default)s)")
+    p.add_argument("--out", type=out_dir_arg, default="build/report", metavar="DIR",
+                   help="output folder (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="smaller workloads (for tests)")
     p.set_defaults(func=_run)
