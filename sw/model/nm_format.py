@@ -22,6 +22,13 @@ Layout (normative; ``docs/format.md`` describes the same thing with a worked exa
 * Rows follow each other at ``row_stride`` bytes; the image starts at offset 0 (word aligned).
   Values and indices of one row are interleaved in one record so that one DMA moves both.
 
+Only canonical images exist: :class:`NMImage` checks, once, when it is built, that its bytes are
+exactly what :func:`compress` writes for some matrix (padding bytes 0, every index inside its
+block, the slots of a block at distinct ascending positions, zero weights in the columns beyond
+K, filler slots at the lowest free positions), raises ``ValueError`` naming the row and the rule
+otherwise, and keeps a read-only copy of the bytes.  So ``compress(decompress(img), pattern)``
+reproduces every image byte for byte, and no kernel ever walks a malformed one.
+
 The activation buffer a row is applied to must hold ``k_pad`` bytes; the padding bytes never
 affect a result because their weights are 0.
 """
@@ -34,11 +41,13 @@ from functools import cached_property
 import numpy as np
 
 from . import xdec_spec as spec
+from ._checks import as_int, check_type
 
 __all__ = [
     "PATTERNS",
     "NMImage",
     "Pattern",
+    "check_image",
     "compress",
     "decompress",
     "footprint",
@@ -55,14 +64,18 @@ class Pattern:
     m: int
 
     def __post_init__(self) -> None:
-        if (self.n, self.m) not in spec.PATTERNS:
+        n, m = as_int("N:M pattern N", self.n), as_int("N:M pattern M", self.m)
+        if (n, m) not in spec.PATTERNS:
             raise ValueError(
                 f"N:M pattern must be one of {[f'{n}:{m}' for n, m in spec.PATTERNS]}, "
-                f"not {self.n!r}:{self.m!r}")
+                f"not {n!r}:{m!r}")
+        object.__setattr__(self, "n", n)  # a numpy integer becomes an int
+        object.__setattr__(self, "m", m)
 
     @classmethod
     def parse(cls, text: str) -> Pattern:
-        """Parse ``"1:8"``."""
+        """Parse ``"1:8"`` (``TypeError`` for a non-str, ``ValueError`` for anything else)."""
+        check_type("pattern text", text, str, "a str like '1:8'")
         try:
             n, m = (int(t) for t in text.split(":"))
         except ValueError:
@@ -94,15 +107,29 @@ PATTERNS: tuple[Pattern, ...] = tuple(Pattern(n, m) for n, m in spec.PATTERNS)
 
 def padded_k(k: int, pattern: Pattern) -> int:
     """K rounded up to a whole number of groups (multiple of 4·M/N); K must be ≥ 1."""
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"K must be a positive integer, not {k!r}")
+    k = as_int("K", k, 1, rule="a positive integer")
+    check_type("pattern", pattern, Pattern)
     q = pattern.k_quantum
-    return -(-int(k) // q) * q
+    return -(-k // q) * q
 
 
 @dataclass(frozen=True, eq=False)
 class NMImage:
-    """A compressed weight matrix: its byte image and the geometry needed to walk it."""
+    """A compressed weight matrix: its byte image and the geometry needed to walk it.
+
+    Building one checks that ``data`` is a canonical image of ``rows`` × ``k`` weights (see the
+    module docstring; ``ValueError`` naming the row and the rule otherwise) and keeps a
+    read-only copy of it: an ``NMImage`` is always a valid input to :func:`decompress`, the
+    kernels and the hardware.
+
+    Raises
+    ------
+    TypeError
+        ``pattern`` is not a :class:`Pattern`, ``rows`` or ``k`` not an integer, ``data`` not a
+        numpy uint8 array.
+    ValueError
+        ``rows`` or ``k`` < 1, ``data`` not 1-D of ``rows · row_stride`` bytes, or not canonical.
+    """
 
     pattern: Pattern
     rows: int
@@ -110,11 +137,24 @@ class NMImage:
     data: np.ndarray
 
     def __post_init__(self) -> None:
-        if not isinstance(self.data, np.ndarray) or self.data.dtype != np.uint8:
-            raise TypeError(f"image data must be a numpy uint8 array, not {type(self.data)!r}")
-        if self.data.ndim != 1 or self.data.size != self.rows * self.row_stride:
+        check_type("image pattern", self.pattern, Pattern)
+        object.__setattr__(self, "rows", as_int("image rows", self.rows, 1,
+                                                rule="a positive integer"))
+        object.__setattr__(self, "k", as_int("image K", self.k, 1, rule="a positive integer"))
+        data = self.data
+        if not isinstance(data, np.ndarray) or data.dtype != np.uint8:
+            raise TypeError(f"image data must be a numpy uint8 array, not "
+                            f"{getattr(data, 'dtype', type(data).__name__)}")
+        if data.ndim != 1:
+            raise ValueError(f"image data must be a 1-D byte array, not shape {data.shape}")
+        if data.size != self.rows * self.row_stride:
             raise ValueError(f"image of {self.rows} rows needs {self.rows * self.row_stride} "
-                             f"bytes, not {self.data.size!r}")
+                             f"bytes, not {data.size}")
+        if data.flags.writeable or data.base is not None:  # else it is already a frozen copy
+            data = data.copy()
+            data.flags.writeable = False
+        object.__setattr__(self, "data", data)
+        _check_canonical(self)
 
     @property
     def k_pad(self) -> int:
@@ -169,13 +209,14 @@ class NMImage:
 
     @cached_property
     def indices(self) -> np.ndarray:
-        """Position inside its block of every NZ slot, shape (rows, nnz_row)."""
-        b = self.pattern.index_bits
-        out = np.empty((self.rows, self.nnz_row), dtype=np.int64)
-        for r in range(self.rows):
-            for g, unit in enumerate(self.index_units(r)):
-                for lane in range(4):
-                    out[r, 4 * g + lane] = (unit >> (b * lane)) & ((1 << b) - 1)
+        """Position inside its block of every NZ slot, shape (rows, nnz_row) (read-only)."""
+        b, ub = self.pattern.index_bits, self.index_unit_bytes
+        rec = self.data.reshape(self.rows, self.row_stride)
+        raw = rec[:, self.nnz_row:self.nnz_row + self.index_bytes_row].astype(np.int64)
+        units = (raw.reshape(self.rows, self.groups_row, ub) << (8 * np.arange(ub))).sum(axis=2)
+        out = (units[:, :, None] >> (b * np.arange(4))) & ((1 << b) - 1)
+        out = out.reshape(self.rows, self.nnz_row)
+        out.flags.writeable = False
         return out
 
     def columns(self) -> np.ndarray:
@@ -184,8 +225,75 @@ class NMImage:
         return (j // self.pattern.n) * self.pattern.m + self.indices
 
     def _check_row(self, r: int) -> None:
-        if not isinstance(r, (int, np.integer)) or not 0 <= r < self.rows:
+        r = as_int("row", r)
+        if not 0 <= r < self.rows:
             raise IndexError(f"row must be in 0..{self.rows - 1}, not {r!r}")
+
+
+def check_image(img: object) -> None:
+    """Raise ``TypeError`` unless ``img`` is an :class:`NMImage` (hence a canonical image)."""
+    if not isinstance(img, NMImage):
+        raise TypeError(f"expected an NMImage, not {type(img).__name__}")
+
+
+def _check_canonical(img: NMImage) -> None:
+    """Raise ``ValueError`` naming the row and the rule unless ``img`` is what compress writes.
+
+    Vectorised over the whole image; the rules are checked in the order of docs/format.md and
+    the first violation (lowest row, then slot) of the first broken rule is reported.
+    """
+    n, m, k = img.pattern.n, img.pattern.m, img.k
+    rows, nnz, stride = img.rows, img.nnz_row, img.row_stride
+    rec = img.data.reshape(rows, stride)
+
+    def first(bad: np.ndarray) -> tuple[int, ...]:
+        return tuple(int(i) for i in np.argwhere(bad)[0])
+
+    tail = rec[:, nnz + img.index_bytes_row:]
+    if tail.any():
+        r, o = first(tail != 0)
+        raise ValueError(f"row {r}: byte {nnz + img.index_bytes_row + o} of the row record is "
+                         f"0x{int(tail[r, o]):02X}; the padding after the index units must be 0")
+    idx = img.indices
+    if (idx >= m).any():
+        r, j = first(idx >= m)
+        raise ValueError(f"row {r} slot {j}: index {int(idx[r, j])} is outside a block of {m} "
+                         "(the top bit of an M = 8 index field is reserved and must be 0)")
+    pos = idx.reshape(rows, -1, n)
+    if n > 1:
+        step = np.diff(pos, axis=2)
+        if (step <= 0).any():
+            r, b, _ = first(step <= 0)
+            p = [int(x) for x in pos[r, b]]
+            what = (f"two slots at the same position {p[0]}" if len(set(p)) < n else
+                    f"slot positions {', '.join(map(str, p))} are not ascending")
+            raise ValueError(f"row {r} block {b}: {what}; the slots of a block must be at "
+                             "distinct positions in ascending order")
+    vals = rec[:, :nnz].view(np.int8)
+    cols = img.columns()
+    beyond = (cols >= k) & (vals != 0)
+    if beyond.any():
+        r, j = first(beyond)
+        raise ValueError(f"row {r} slot {j}: weight {int(vals[r, j])} at column {int(cols[r, j])}"
+                         f": the image has non-zero weights in the padding beyond K = {k} "
+                         "(padding columns hold zero weights)")
+    # Filler slots (value 0) take the lowest positions no non-zero of the block holds.
+    nz = vals.reshape(rows, -1, n) != 0
+    occupied = np.zeros((rows, pos.shape[1], m), dtype=bool)
+    np.put_along_axis(occupied, pos, nz, axis=2)
+    free = ~occupied
+    fillers = n - nz.sum(axis=2, keepdims=True)
+    canonical = occupied | (free & (np.cumsum(free, axis=2) <= fillers))
+    held = np.zeros_like(occupied)
+    np.put_along_axis(held, pos, True, axis=2)
+    wrong = (held != canonical).any(axis=2)
+    if wrong.any():
+        r, b = first(wrong)
+        got = sorted(int(p) for p, z in zip(pos[r, b], nz[r, b], strict=True) if not z)
+        want = [int(p) for p in np.flatnonzero(canonical[r, b] & free[r, b])]
+        raise ValueError(f"row {r} block {b}: filler slot(s) (value 0) at position(s) {got}, "
+                         f"canonical {want}: a block with fewer than {n} non-zeros fills its "
+                         "other slots with the lowest positions no non-zero holds")
 
 
 def _align4(x: int) -> int:
@@ -212,6 +320,7 @@ def _blocks(w: np.ndarray, pattern: Pattern) -> np.ndarray:
 def is_nm(w: np.ndarray, pattern: Pattern) -> bool:
     """True if every block of M weights along K has at most N non-zeros."""
     _check_matrix(w)
+    check_type("pattern", pattern, Pattern)
     return bool(((_blocks(w, pattern) != 0).sum(axis=2) <= pattern.n).all())
 
 
@@ -232,8 +341,7 @@ def compress(w: np.ndarray, pattern: Pattern) -> NMImage:
         ``w`` is not 2-D, or some block has more than N non-zeros (the first such block is named).
     """
     _check_matrix(w)
-    if not isinstance(pattern, Pattern):
-        raise TypeError(f"pattern must be a Pattern, not {pattern!r}")
+    check_type("pattern", pattern, Pattern)
     n, m, b = pattern.n, pattern.m, pattern.index_bits
     blocks = _blocks(w, pattern)
     nzcount = (blocks != 0).sum(axis=2)
@@ -249,21 +357,18 @@ def compress(w: np.ndarray, pattern: Pattern) -> NMImage:
     rows = w.shape[0]
     key = np.where(blocks != 0, 0, 1) * m + np.arange(m)  # non-zeros first, ties by position
     pos = np.sort(np.argsort(key, axis=2, kind="stable")[:, :, :n], axis=2)
-    vals = np.take_along_axis(blocks, pos, axis=2)
-    pos = pos.reshape(rows, -1)
-    vals = vals.reshape(rows, -1)
-    img = NMImage(pattern=pattern, rows=rows, k=w.shape[1],
-                  data=np.zeros(rows * _row_stride(w.shape[1], pattern), dtype=np.uint8))
-    nnz, ub = img.nnz_row, img.index_unit_bytes
-    lanes = np.arange(4)
-    for r in range(rows):
-        o = img.row_offset(r)
-        img.data[o:o + nnz] = vals[r].view(np.uint8)
-        units = (pos[r].reshape(-1, 4) << (b * lanes)).sum(axis=1)
-        packed = np.array([int(u).to_bytes(ub, "little") for u in units], dtype=f"S{ub}")
-        img.data[o + nnz:o + nnz + img.index_bytes_row] = np.frombuffer(packed.tobytes(),
-                                                                       dtype=np.uint8)
-    return img
+    vals = np.take_along_axis(blocks, pos, axis=2).reshape(rows, -1)
+    nnz = vals.shape[1]
+    ub = pattern.index_unit_bytes
+    units = (pos.reshape(rows, -1, 4) << (b * np.arange(4))).sum(axis=2)  # (rows, groups)
+    index_bytes = (units[:, :, None] >> (8 * np.arange(ub))) & 0xFF  # little endian
+    stride = _row_stride(w.shape[1], pattern)
+    data = np.zeros((rows, stride), dtype=np.uint8)
+    data[:, :nnz] = vals.view(np.uint8)
+    data[:, nnz:nnz + index_bytes[0].size] = index_bytes.reshape(rows, -1)
+    data = data.reshape(-1)
+    data.flags.writeable = False
+    return NMImage(pattern=pattern, rows=rows, k=w.shape[1], data=data)
 
 
 def _row_stride(k: int, pattern: Pattern) -> int:
@@ -274,28 +379,13 @@ def _row_stride(k: int, pattern: Pattern) -> int:
 def decompress(img: NMImage) -> np.ndarray:
     """Exact inverse of :func:`compress`: the dense int8 matrix of shape (rows, K).
 
-    Raises ``ValueError`` if the image is malformed: an index outside the block, two slots of a
-    block at the same position, or a non-zero value in a padded column beyond K.
+    Raises ``TypeError`` if ``img`` is not an :class:`NMImage`.  (A malformed image cannot
+    exist: building the ``NMImage`` rejects it.)
     """
-    if not isinstance(img, NMImage):
-        raise TypeError(f"expected an NMImage, not {type(img).__name__}")
-    m, n = img.pattern.m, img.pattern.n
-    idx = img.indices
-    if (idx >= m).any():
-        r, j = (int(x) for x in np.argwhere(idx >= m)[0])
-        raise ValueError(f"row {r} slot {j}: index {int(idx[r, j])} is outside a block of {m}")
-    if n > 1:
-        blk = idx.reshape(img.rows, -1, n)
-        dup = (np.diff(np.sort(blk, axis=2), axis=2) == 0).any(axis=2)
-        if dup.any():
-            r, b = (int(x) for x in np.argwhere(dup)[0])
-            raise ValueError(f"row {r} block {b}: two slots at the same position {blk[r, b]}")
+    check_image(img)
     dense = np.zeros((img.rows, img.k_pad), dtype=np.int8)
-    cols = img.columns()
-    for r in range(img.rows):
-        dense[r, cols[r]] = img.values(r)
-    if (dense[:, img.k:] != 0).any():
-        raise ValueError(f"image has non-zero weights in the padding beyond K = {img.k}")
+    vals = img.data.reshape(img.rows, img.row_stride)[:, :img.nnz_row].view(np.int8)
+    np.put_along_axis(dense, img.columns(), vals, axis=1)
     return dense[:, :img.k].copy()
 
 
@@ -317,7 +407,8 @@ class Footprint:
 
 def footprint(rows: int, k: int, pattern: Pattern) -> Footprint:
     """Bytes of the dense int8 matrix and of its compressed image (no data needed)."""
-    if not isinstance(rows, (int, np.integer)) or rows < 1:
-        raise ValueError(f"rows must be a positive integer, not {rows!r}")
-    return Footprint(pattern=pattern, rows=int(rows), k=int(k), dense_bytes=int(rows) * int(k),
-                     sparse_bytes=int(rows) * _row_stride(k, pattern))
+    rows = as_int("rows", rows, 1, rule="a positive integer")
+    k = as_int("K", k, 1, rule="a positive integer")
+    check_type("pattern", pattern, Pattern)
+    return Footprint(pattern=pattern, rows=rows, k=k, dense_bytes=rows * k,
+                     sparse_bytes=rows * _row_stride(k, pattern))

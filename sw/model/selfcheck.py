@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import as_int
 from .kernels import conv2d_dense, conv2d_sparse, fc_dense, fc_sparse, fc_sparse_gather
 from .nm_format import PATTERNS, Pattern, compress, decompress, footprint
 from .prune import prune_nm
@@ -76,8 +77,13 @@ def _check(name: str, kind: str, shape: tuple[int, ...], pattern: Pattern,
 
 
 def run_selfcheck(*, quick: bool = False, seed: int = 2025) -> list[SelfCheck]:
-    """Check every layer of :data:`LAYERS` at every pattern; returns one row per pair."""
-    rng = np.random.default_rng(seed)
+    """Check every layer of :data:`LAYERS` at every pattern; returns one row per pair.
+
+    ``quick`` must be a bool and ``seed`` an integer ≥ 0 (``TypeError`` / ``ValueError``).
+    """
+    if not isinstance(quick, bool):
+        raise TypeError(f"quick must be a bool, not {type(quick).__name__} {quick!r}")
+    rng = np.random.default_rng(as_int("seed", seed, 0, rule="a non-negative integer"))
     return [_check(name, kind, shape, p, rng, quick)
             for name, kind, shape in LAYERS for p in PATTERNS]
 
@@ -101,9 +107,13 @@ def _footprint_table() -> list[str]:
 
 
 def report_section(ctx) -> str:
-    """Markdown section for ``make report``."""
+    """Markdown section for ``make report``; ``ctx`` needs a bool attribute ``quick``."""
     t0 = time.perf_counter()
-    results = run_selfcheck(quick=ctx.quick)
+    quick = getattr(ctx, "quick", None)
+    if not isinstance(quick, bool):
+        raise TypeError(f"report context must have a bool attribute quick, not "
+                        f"{type(ctx).__name__} with quick = {quick!r}")
+    results = run_selfcheck(quick=quick)
     ok = all(r.exact for r in results)
     lines = ["## Golden model self-check", "",
              f"{len(results)} layer × pattern checks, **{'all bit-exact' if ok else 'MISMATCH'}**"

@@ -15,8 +15,16 @@ The instruction ``xdec.lb rd, rs1, rs2`` (see ``docs/xdecimate.md``)::
     rd[8·lane+7 : 8·lane] = Mem8[addr]   # other lanes of rd kept
     xdec.cnt = (k + 1) mod 2^16
 
-An illegal configuration (any field of ``xdec`` outside its legal set) raises
-:class:`IllegalInstruction` before any state changes or any memory access.
+An illegal configuration (any field of ``xdec`` outside its legal set, the reserved bits
+included) raises :class:`IllegalInstruction` before any state changes or any memory access.
+
+Bad input is an error, never truncated: the CSR and the registers are integers 0..2^32-1 (``int``
+or numpy integers, not ``bool``); anything else raises ``TypeError`` (not an integer) or
+``ValueError`` (outside 0..2^32-1), and a memory that returns something other than an integer
+0..255 raises the same.  The checks of :func:`xdec_lb` are a few integer operations (the ISS
+calls it once per executed ``xdec.lb``, the golden kernels once per gathered activation); the
+internal helpers (``_agen``, the inlined shift arithmetic of :func:`xdec_lb`) are unchecked and
+called only after the public entry points checked their operands.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from . import xdec_spec as spec
+from ._checks import as_int, short
 
 __all__ = [
     "IllegalInstruction",
@@ -40,13 +49,16 @@ __all__ = [
 ]
 
 _MASK32 = (1 << spec.XLEN) - 1
+_U32_RULE = f"a {spec.XLEN}-bit register value 0..0x{_MASK32:X}"
 _CNT = spec.field("cnt")
 _M = spec.field("m_log2")
 _N = spec.field("n_log2")
 _P = spec.field("p_log2")
 _new_tuple = tuple.__new__
 _CNT_MASK = _CNT.mask  # the counter is bits [15:0]: incrementing it is a masked add
+_CFG_MASK = _MASK32 & ~_CNT_MASK  # everything but the counter: what decides legality
 assert _CNT.lsb == 0, "xdec_lb's fast path assumes the counter is the low field"
+assert spec.XLEN == 32, "xdec_lb's operand check is written for 32-bit registers"
 
 
 class IllegalInstruction(Exception):  # noqa: N818 -- the architectural name of the trap
@@ -73,10 +85,12 @@ class XdecConfig:
     p: int = 1
 
     def __post_init__(self) -> None:
-        for name, value, f in (("M", self.m, _M), ("N", self.n, _N), ("P", self.p, _P)):
+        for attr, name, f in (("m", "M", _M), ("n", "N", _N), ("p", "P", _P)):
             legal = tuple(1 << v for v in f.legal or ())
-            if not isinstance(value, int) or value not in legal:
+            value = as_int(f"xdec {name}", getattr(self, attr))
+            if value not in legal:
                 raise ValueError(f"xdec {name} must be one of {legal}, not {value!r}")
+            object.__setattr__(self, attr, value)  # a numpy integer becomes an int
 
     @property
     def index_bits(self) -> int:
@@ -91,8 +105,10 @@ class XdecConfig:
         ------
         IllegalInstruction
             If any field holds a value outside its legal set (this is the trap condition).
+        TypeError, ValueError
+            If ``csr`` is not an integer 0..2^32-1.
         """
-        return _decode_config(csr & ~_CNT.mask)
+        return _decode_config(_u32("CSR value", csr) & _CFG_MASK)
 
 
 @lru_cache(maxsize=64)
@@ -109,11 +125,11 @@ def _decode_config(cfg_bits: int) -> XdecConfig:
 def csr_pack(*, m: int, n: int, p: int = 1, cnt: int = 0) -> int:
     """Return the ``xdec`` CSR value for a configuration and counter.
 
-    Raises ``ValueError`` for an illegal configuration or a counter outside 0..2^16-1.
+    Raises ``ValueError`` for an illegal configuration or a counter outside 0..2^16-1,
+    ``TypeError`` for an argument that is not an integer.
     """
     cfg = XdecConfig(m=m, n=n, p=p)
-    if not isinstance(cnt, int) or not 0 <= cnt < (1 << _CNT.width):
-        raise ValueError(f"xdec.cnt must be in 0..{(1 << _CNT.width) - 1}, not {cnt!r}")
+    cnt = as_int("xdec.cnt", cnt, 0, (1 << _CNT.width) - 1)
     csr = _CNT.put(0, cnt)
     csr = _M.put(csr, cfg.m.bit_length() - 1)
     csr = _N.put(csr, cfg.n.bit_length() - 1)
@@ -123,9 +139,18 @@ def csr_pack(*, m: int, n: int, p: int = 1, cnt: int = 0) -> int:
 def csr_write(value: int) -> int:
     """The CSR value stored by a software write of ``value`` (reserved bits are dropped).
 
-    Writes never trap: legality is checked when ``xdec.lb`` executes.
+    Writes never trap: legality is checked when ``xdec.lb`` executes.  ``value`` is the 32-bit
+    register a Zicsr instruction writes: an integer 0..2^32-1 (else ``TypeError`` /
+    ``ValueError``; a negative number is not silently taken mod 2^32).
     """
+    if value.__class__ is not int or value >> spec.XLEN:  # a plain int 0..2^32-1 passes
+        value = _u32("CSR write value", value)
     return value & spec.CSR_WRITE_MASK
+
+
+def _u32(name: str, value: object) -> int:
+    """``value`` as an int 0..2^32-1 (a register or the CSR), else TypeError / ValueError."""
+    return as_int(name, value, 0, _MASK32, rule=_U32_RULE)
 
 
 class XdecAccess(NamedTuple):
@@ -150,8 +175,11 @@ def _geometry(cfg_bits: int) -> tuple[int, int, int, int, int]:
 
 
 def _agen(csr: int, rs1: int, rs2: int) -> tuple[int, int, int, int, int]:
-    """(lane, idx, j, offset, addr): the one implementation of the address arithmetic."""
-    p, p4, n, m, b = _geometry(csr & ~_CNT_MASK)
+    """(lane, idx, j, offset, addr): the one implementation of the address arithmetic.
+
+    Unchecked: ``csr``, ``rs1``, ``rs2`` are ints 0..2^32-1 (:func:`xdec_access` checks them).
+    """
+    p, p4, n, m, b = _geometry(csr & _CFG_MASK)
     k = csr & _CNT_MASK
     lane = (k // p) & 3  # streams interleave: A lane 0, B lane 0, A lane 1, ...
     j = (k // p4) * 4 + lane
@@ -162,32 +190,28 @@ def _agen(csr: int, rs1: int, rs2: int) -> tuple[int, int, int, int, int]:
     return lane, idx, j, offset, (rs1 + offset) & _MASK32
 
 
-#: Per-configuration fast path of xdec_lb: cfg_bits -> (lane, address) function of (k, rs1, rs2).
-#: Built from the same geometry as :func:`_agen` with P, N, M powers of two turned into shifts;
-#: ``tests/sw/model/test_xdec_ref.py`` checks it against ``_agen`` on every legal configuration.
-_FAST: dict[int, Callable[[int, int, int], tuple[int, int]]] = {}
+#: Per-configuration shifts of xdec_lb's address arithmetic: cfg_bits -> (log2 P, log2 4P,
+#: log2 N, log2 M, b, M - 1).  The same geometry as :func:`_agen` with P, N, M powers of two
+#: turned into shifts, inlined in :func:`xdec_lb` (a function call per instruction is the
+#: largest cost of the ISS's xdec.lb); ``tests/sw/model/test_xdec_ref.py`` checks it against
+#: ``_agen`` on every legal configuration.
+_SHIFTS: dict[int, tuple[int, int, int, int, int, int]] = {}
 
 
-def _fast_agen(cfg_bits: int) -> Callable[[int, int, int], tuple[int, int]]:
+def _shifts(cfg_bits: int) -> tuple[int, int, int, int, int, int]:
     p, _, n, m, b = _geometry(cfg_bits)  # raises IllegalInstruction first
-    sp, sn, sm, fmask = p.bit_length() - 1, n.bit_length() - 1, m.bit_length() - 1, m - 1
-
-    def agen(k: int, rs1: int, rs2: int) -> tuple[int, int]:
-        lane = (k >> sp) & 3
-        j = ((k >> (sp + 2)) << 2) | lane
-        return lane, (rs1 + ((j >> sn) << sm) + (((rs2 & _MASK32) >> (b * lane)) & fmask)) \
-            & _MASK32
-
-    _FAST[cfg_bits] = agen
-    return agen
+    sp = p.bit_length() - 1
+    s = _SHIFTS[cfg_bits] = (sp, sp + 2, n.bit_length() - 1, m.bit_length() - 1, b, m - 1)
+    return s
 
 
 def xdec_access(csr: int, rs1: int, rs2: int) -> XdecAccess:
     """Index decompression and address generation of ``xdec.lb`` (no memory access).
 
-    Raises :class:`IllegalInstruction` for an illegal configuration.
+    Raises :class:`IllegalInstruction` for an illegal configuration, ``TypeError`` /
+    ``ValueError`` if ``csr``, ``rs1`` or ``rs2`` is not an integer 0..2^32-1.
     """
-    return XdecAccess(*_agen(csr, rs1, rs2))
+    return XdecAccess(*_agen(_u32("xdec CSR", csr), _u32("rs1", rs1), _u32("rs2", rs2)))
 
 
 class _ByteMemory(Protocol):
@@ -221,18 +245,44 @@ def xdec_lb(csr: int, rs1: int, rs2: int, rd: int,
     ------
     IllegalInstruction
         If the CSR holds an illegal configuration; no memory access happens then.
-    ValueError
-        If the memory returns something that is not a byte.
+    TypeError, ValueError
+        If ``csr``, ``rs1``, ``rs2`` or ``rd`` is not an integer 0..2^32-1, ``mem`` is neither
+        callable nor indexable, or the memory returns something that is not an integer 0..255.
+        Whatever ``mem`` itself raises (an access fault) propagates unchanged.
     """
-    cfg_bits = csr & ~_CNT_MASK
-    agen = _FAST.get(cfg_bits) or _fast_agen(cfg_bits)
-    lane, addr = agen(csr & _CNT_MASK, rs1, rs2)
-    byte = mem(addr) if callable(mem) else mem[addr]
-    if byte.__class__ is not int:
-        byte = int(byte)
-    if not 0 <= byte <= 0xFF:
-        raise ValueError(f"memory returned {byte!r} at 0x{addr:08x}, not a byte")
+    # The checks cost a few integer operations: exact ints (not bool, not numpy) whose OR has no
+    # bit at or above 2^32 and no sign.  Anything else takes the slow path, which converts numpy
+    # integers and raises for the rest.  After it, the arithmetic below needs no masking of rs2
+    # or rd.
+    if (csr.__class__ is not int or rs1.__class__ is not int or rs2.__class__ is not int
+            or rd.__class__ is not int or (csr | rs1 | rs2 | rd) >> 32):
+        csr, rs1, rs2, rd = (_u32("xdec CSR", csr), _u32("rs1", rs1), _u32("rs2", rs2),
+                             _u32("rd", rd))
+    cfg_bits = csr & _CFG_MASK
+    sp, sg, sn, sm, b, fmask = _SHIFTS.get(cfg_bits) or _shifts(cfg_bits)
+    k = csr & _CNT_MASK
+    lane = (k >> sp) & 3  # streams interleave: A lane 0, B lane 0, A lane 1, ...
+    j = ((k >> sg) << 2) | lane  # NZ ordinal in the row
+    addr = (rs1 + ((j >> sn) << sm) + ((rs2 >> (b * lane)) & fmask)) & _MASK32
+    try:
+        byte = mem(addr) if callable(mem) else mem[addr]
+    except TypeError:
+        if callable(mem) or hasattr(type(mem), "__getitem__"):
+            raise  # the memory's own error
+        raise TypeError(f"mem must be a callable addr -> byte or indexable by address, not "
+                        f"{type(mem).__name__}") from None
+    if byte.__class__ is not int or not 0 <= byte <= 0xFF:
+        byte = _byte(byte, addr)
     shift = 8 * lane
     # tuple.__new__ skips the NamedTuple's Python-level __new__ frame (hot in the ISS).
-    return _new_tuple(XdecResult, ((rd & _MASK32 & ~(0xFF << shift)) | (byte << shift),
+    return _new_tuple(XdecResult, ((rd & ~(0xFF << shift)) | (byte << shift),
                                    cfg_bits | ((csr + 1) & _CNT_MASK), addr))
+
+
+def _byte(value: object, addr: int) -> int:
+    """A byte the memory returned, as an int (numpy integers allowed), else TypeError/ValueError."""
+    try:
+        return as_int("memory byte", value, 0, 0xFF)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"memory returned {short(value)} ({type(value).__name__}) at "
+                        f"0x{addr:08x}, not a byte (an integer 0..255)") from None

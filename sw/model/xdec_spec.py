@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._checks import as_int, check_type
+
 __all__ = [
     "CSR_ADDR",
     "CSR_FIELDS",
@@ -34,6 +36,7 @@ __all__ = [
 ]
 
 XLEN = 32
+_U32_RULE = f"a {XLEN}-bit value 0..0x{(1 << XLEN) - 1:X}"
 
 #: Supported N:M patterns as (N, M) pairs.  N = 2 goes beyond the paper.
 PATTERNS: tuple[tuple[int, int], ...] = ((1, 4), (1, 8), (1, 16), (2, 4), (2, 8), (2, 16))
@@ -83,6 +86,13 @@ class Encoding:
     cycles: int
     load_use: int
 
+    def __post_init__(self) -> None:
+        for name, bits in (("opcode", 7), ("funct3", 3), ("funct7", 7)):
+            as_int(f"{self.mnemonic}: {name}", getattr(self, name), 0, (1 << bits) - 1,
+                   rule=f"a {bits}-bit field value")
+        as_int(f"{self.mnemonic}: cycles", self.cycles, 1)
+        as_int(f"{self.mnemonic}: load_use", self.load_use, 0)
+
     @property
     def match(self) -> int:
         """Instruction word with all register fields zero."""
@@ -92,15 +102,19 @@ class Encoding:
     MASK = 0xFE00707F
 
     def encode(self, rd: int, rs1: int, rs2: int) -> int:
-        """Return the 32-bit instruction word for ``mnemonic rd, rs1, rs2``."""
-        for name, reg in (("rd", rd), ("rs1", rs1), ("rs2", rs2)):
-            if not isinstance(reg, int) or not 0 <= reg < 32:
-                raise ValueError(f"{self.mnemonic}: {name} must be a register number 0..31, "
-                                 f"not {reg!r}")
+        """Return the 32-bit instruction word for ``mnemonic rd, rs1, rs2``.
+
+        Raises ``TypeError`` for a register that is not an integer, ``ValueError`` for one
+        outside 0..31.
+        """
+        rd, rs1, rs2 = (as_int(f"{self.mnemonic}: {name}", reg, 0, 31,
+                               rule="a register number 0..31")
+                        for name, reg in (("rd", rd), ("rs1", rs1), ("rs2", rs2)))
         return self.match | (rs2 << 20) | (rs1 << 15) | (rd << 7)
 
     def matches(self, word: int) -> bool:
-        """True if the 32-bit ``word`` is this instruction."""
+        """True if the 32-bit instruction ``word`` (0..2^32-1) is this instruction."""
+        word = as_int("instruction word", word, 0, (1 << XLEN) - 1, rule=_U32_RULE)
         return (word & self.MASK) == self.match
 
 
@@ -124,7 +138,8 @@ INSTRUCTIONS: tuple[Encoding, ...] = (
 
 
 def instruction(mnemonic: str) -> Encoding:
-    """Look up an :class:`Encoding` by mnemonic."""
+    """Look up an :class:`Encoding` by mnemonic (``KeyError`` if there is none)."""
+    check_type("mnemonic", mnemonic, str, "a str")
     for enc in INSTRUCTIONS:
         if enc.mnemonic == mnemonic:
             return enc
@@ -156,6 +171,17 @@ class CsrField:
     access: str
     doc: str
 
+    def __post_init__(self) -> None:
+        what = f"xdec.{self.name}"
+        as_int(f"{what}: lsb", self.lsb, 0, XLEN - 1)
+        as_int(f"{what}: msb", self.msb, self.lsb, XLEN - 1)
+        fits = f"a {self.width}-bit field value"
+        for v in self.legal or ():
+            as_int(f"{what}: legal value", v, 0, (1 << self.width) - 1, rule=fits)
+        as_int(f"{what}: reset", self.reset, 0, (1 << self.width) - 1, rule=fits)
+        if self.access not in ("RW", "R0"):
+            raise ValueError(f"{what}: access must be 'RW' or 'R0', not {self.access!r}")
+
     @property
     def width(self) -> int:
         return self.msb - self.lsb + 1
@@ -166,13 +192,18 @@ class CsrField:
         return ((1 << self.width) - 1) << self.lsb
 
     def get(self, csr: int) -> int:
-        """Extract this field from a CSR value."""
+        """Extract this field from a CSR value (an integer 0..2^32-1)."""
+        csr = as_int("CSR value", csr, 0, (1 << XLEN) - 1, rule=_U32_RULE)
         return (csr >> self.lsb) & ((1 << self.width) - 1)
 
     def put(self, csr: int, value: int) -> int:
-        """Return ``csr`` with this field replaced by ``value`` (no legality check)."""
-        if not 0 <= value < (1 << self.width):
-            raise ValueError(f"xdec.{self.name} is {self.width} bits wide, cannot hold {value!r}")
+        """Return ``csr`` with this field replaced by ``value`` (no legality check).
+
+        ``csr`` must be an integer 0..2^32-1 and ``value`` fit the field's width.
+        """
+        csr = as_int("CSR value", csr, 0, (1 << XLEN) - 1, rule=_U32_RULE)
+        value = as_int(f"xdec.{self.name}", value, 0, (1 << self.width) - 1,
+                       rule=f"{self.width} bits wide (0..{(1 << self.width) - 1})")
         return (csr & ~self.mask) | (value << self.lsb)
 
 
@@ -204,7 +235,8 @@ del _f
 
 
 def field(name: str) -> CsrField:
-    """Look up a :class:`CsrField` by name."""
+    """Look up a :class:`CsrField` by name (``KeyError`` if there is none)."""
+    check_type("field name", name, str, "a str")
     for f in CSR_FIELDS:
         if f.name == name:
             return f

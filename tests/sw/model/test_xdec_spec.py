@@ -11,6 +11,16 @@ def test_docs_quote_the_table():
     assert render_doc(text) == text, "docs/xdecimate.md is stale: xdecimate spec --write-docs"
 
 
+def test_trap_table_names_every_illegal_field_value():
+    """The (hand-written) trap table of the docs lists every CSR field with a legal set."""
+    traps = DOC.read_text().split("## Traps", 1)[1].split("\n## ", 1)[0]
+    for f in spec.CSR_FIELDS:
+        if f.legal == (0,):
+            assert f"`{f.name} ≠ 0`" in traps, f.name
+        elif f.legal is not None:
+            assert f"`{f.name} ∉ {{{','.join(map(str, f.legal))}}}`" in traps, f.name
+
+
 def test_docs_tables_mention_every_field_and_instruction():
     text = DOC.read_text()
     for f in spec.CSR_FIELDS:
@@ -49,9 +59,15 @@ def test_encoding_matches_gnu_insn_form():
     assert spec.instruction("xdec.lb").encode(rd=29, rs1=12, rs2=28) == 0x01C66EAB
 
 
-@pytest.mark.parametrize("bad", [-1, 32, 3.0, None])
-def test_encode_rejects_bad_registers(bad):
-    with pytest.raises(ValueError, match="register number"):
+@pytest.mark.parametrize(("bad", "exc", "msg"), [
+    (-1, ValueError, "rd must be a register number 0..31, not -1"),
+    (32, ValueError, "rd must be a register number 0..31, not 32"),
+    (3.0, TypeError, "rd must be an integer, not float 3.0"),
+    (None, TypeError, "rd must be an integer, not NoneType None"),
+    (True, TypeError, "rd must be an integer, not the bool True"),
+])
+def test_encode_rejects_bad_registers(bad, exc, msg):
+    with pytest.raises(exc, match=msg):
         spec.instruction("xdec.lb").encode(rd=bad, rs1=1, rs2=2)
 
 
