@@ -347,8 +347,9 @@ def plot(res: BenchResult, path: Path) -> Path:
     fig, axes = plt.subplots(1, len(kinds), figsize=(6 * len(kinds), 4.2), squeeze=False)
     styles = {("xdec", "dense_1x2"): ("C0", "-"), ("xdec", "dense_4x2"): ("C1", "-"),
               ("sw", "dense_1x2"): ("C2", "--"), ("sw", "dense_4x2"): ("C3", "--"),
-              ("xdec4", "dense_4x2"): ("C4", "-.")}
-    names = {"xdec": "xDecimate", "xdec4": "xDecimate 1x4", "sw": "SW sparse"}
+              ("xdec4", "dense_4x2"): ("C4", "-."), ("sw4", "dense_4x2"): ("C5", "-.")}
+    names = {"xdec": "xDecimate", "xdec4": "xDecimate 1x4", "sw": "SW sparse",
+             "sw4": "SW sparse 1x4"}
     for ax, kind in zip(axes[0], kinds, strict=True):
         for (kernel, base), (color, ls) in styles.items():
             ys = [summ.get((kind, kernel, p), {}).get(f"speedup_{base}") for p in pats]

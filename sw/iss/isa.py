@@ -57,7 +57,7 @@ _REG_BY_NAME["fp"] = 8
 # Major opcodes.
 OP_LOAD, OP_CUSTOM0, OP_MISC_MEM, OP_OPIMM, OP_AUIPC = 0x03, 0x0B, 0x0F, 0x13, 0x17
 OP_STORE, OP_CUSTOM1, OP_OP, OP_LUI, OP_BRANCH = 0x23, 0x2B, 0x33, 0x37, 0x63
-OP_JALR, OP_JAL, OP_SYSTEM, OP_CUSTOM3 = 0x67, 0x6F, 0x73, 0x7B
+OP_JALR, OP_JAL, OP_SYSTEM, OP_CUSTOM2, OP_CUSTOM3 = 0x67, 0x6F, 0x73, 0x5B, 0x7B
 
 
 def reg_number(name: str) -> int:
@@ -140,6 +140,9 @@ _EXTRACT = {
     "HWR": lambda w: {"L": (w >> 7) & 1, "rs1": _rs1(w)},
     "HWSI": lambda w: {"L": (w >> 7) & 1, "uimm": w >> 20, "uimms": _rs1(w)},
     "HWS": lambda w: {"L": (w >> 7) & 1, "rs1": _rs1(w), "uimm": w >> 20},
+    "BM": lambda w: {"rd": _rd(w), "rs1": _rs1(w), "is3": (w >> 25) & 31, "is2": _rs2(w)},
+    "VI6": lambda w: {"rd": _rd(w), "rs1": _rs1(w),
+                      "imm": (w >> 25) & 1 | ((w >> 20) & 1) << 1},
 }
 
 
@@ -175,6 +178,9 @@ _INSERT = {
     "HWR": lambda v: v["L"] << 7 | v["rs1"] << 15,
     "HWSI": lambda v: v["L"] << 7 | v["uimms"] << 15 | v["uimm"] << 20,
     "HWS": lambda v: v["L"] << 7 | v["rs1"] << 15 | v["uimm"] << 20,
+    "BM": lambda v: v["rd"] << 7 | v["rs1"] << 15 | v["is2"] << 20 | v["is3"] << 25,
+    "VI6": lambda v: (v["rd"] << 7 | v["rs1"] << 15 | (v["imm"] & 1) << 25
+                      | (v["imm"] >> 1) << 20),
 }
 
 _REG = (0, 31)
@@ -199,6 +205,11 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("HWR", 0xFFF07F7F, {"L": (0, 1), "rs1": _REG}),
     Format("HWSI", 0x00007F7F, {"L": (0, 1), "uimm": (0, 0xFFF), "uimms": (0, 31)}),
     Format("HWS", 0x00007F7F, {"L": (0, 1), "rs1": _REG, "uimm": (0, 0xFFF)}),
+    # CORE-V bit manipulation with two 5-bit immediates (custom-2): Is3 in 29:25, Is2 in 24:20.
+    Format("BM", 0xC000707F, {"rd": _REG, "rs1": _REG, "is3": (0, 31), "is2": (0, 31)}),
+    # CORE-V SIMD byte lane immediate (Imm6 = {instr[24:20], instr[25]}); the .b forms decode
+    # only lanes 0..3, so bits 24:21 are fixed zero (the RTL decoder's "Imm6 restriction").
+    Format("VI6", 0xFDE0707F, {"rd": _REG, "rs1": _REG, "imm": (0, 3)}),
 )}
 
 _REG_FIELDS = ("rd", "rs1", "rs2", "rs3")
@@ -281,7 +292,7 @@ def _row(id_: str, ext: str, fmt: str, opcode: int, *, f3: int = 0, f7: int = 0,
          writes: Iterable[str] = (), doc: str, mnemonic: str | None = None,
          pcrel: tuple[str, int] | None = None) -> Insn:
     match = opcode | f3 << 12
-    if fmt in ("R", "ISH", "RS3", "RI5", "R1"):
+    if fmt in ("R", "ISH", "RS3", "RI5", "R1", "BM", "VI6"):
         match |= f7 << 25
     if fmt in ("SYS", "R1"):
         match |= hi12 << 20
@@ -464,6 +475,49 @@ def _xcv() -> list[Insn]:
              reads=["rs1", "rs2", "rd"], writes=["rd"], doc="rD = rD + rs1 * rs2"),
         _row("cv.msu", "xcvmac", "R", OP_CUSTOM1, f3=3, f7=0x49, timing="mul", syntax=_RRR,
              reads=["rs1", "rs2", "rd"], writes=["rd"], doc="rD = rD - rs1 * rs2"),
+    ]
+    # Bit manipulation with immediates (custom-2 funct3 000; bits 31:30 select the operation;
+    # Is3 = field length - 1, Is2 = field position).
+    _bm = "{rd}, {rs1}, {is3}, {is2}"
+    rows += [
+        _row("cv.extract", "xcvbitmanip", "BM", OP_CUSTOM2, f3=0, f7=0x00, timing="alu",
+             syntax=_bm, reads=["rs1"], writes=["rd"],
+             doc="rD = Sext((rs1 >>s Is2)[Is3:0])"),
+        _row("cv.extractu", "xcvbitmanip", "BM", OP_CUSTOM2, f3=0, f7=0x20, timing="alu",
+             syntax=_bm, reads=["rs1"], writes=["rd"],
+             doc="rD = Zext((rs1 >>u Is2)[Is3:0])"),
+        _row("cv.insert", "xcvbitmanip", "BM", OP_CUSTOM2, f3=0, f7=0x40, timing="alu",
+             syntax=_bm, reads=["rs1", "rd"], writes=["rd"],
+             doc="m = (2^(Is3+1) - 1) << Is2 (32 bits); rD = ((rs1 << Is2) & m) | (rD & ~m)"),
+    ]
+    # SIMD byte packing, shuffles and lane access (custom-3; funct7 = funct6 << 1 | F).
+    rows += [
+        _row("cv.pack", "xcvsimd", "R", OP_CUSTOM3, f3=0, f7=0x78, timing="alu", syntax=_RRR,
+             reads=["rs1", "rs2"], writes=["rd"], doc="rD = rs1[15:0] << 16 | rs2[15:0]"),
+        _row("cv.pack.h", "xcvsimd", "R", OP_CUSTOM3, f3=0, f7=0x79, timing="alu",
+             syntax=_RRR, reads=["rs1", "rs2"], writes=["rd"],
+             doc="rD = rs1[31:16] << 16 | rs2[31:16]"),
+        _row("cv.packlo.b", "xcvsimd", "R", OP_CUSTOM3, f3=1, f7=0x7C, timing="alu",
+             syntax=_RRR, reads=["rs1", "rs2", "rd"], writes=["rd"],
+             doc="rD[15:8] = rs1[7:0]; rD[7:0] = rs2[7:0]; rD[31:16] kept"),
+        _row("cv.packhi.b", "xcvsimd", "R", OP_CUSTOM3, f3=1, f7=0x7D, timing="alu",
+             syntax=_RRR, reads=["rs1", "rs2", "rd"], writes=["rd"],
+             doc="rD[31:24] = rs1[7:0]; rD[23:16] = rs2[7:0]; rD[15:0] kept"),
+        _row("cv.shuffle.b", "xcvsimd", "R", OP_CUSTOM3, f3=1, f7=0x60, timing="alu",
+             syntax=_RRR, reads=["rs1", "rs2"], writes=["rd"],
+             doc="rD[byte i] = rs1[byte rs2[8i+1:8i]]"),
+        _row("cv.shuffle2.b", "xcvsimd", "R", OP_CUSTOM3, f3=1, f7=0x70, timing="alu",
+             syntax=_RRR, reads=["rs1", "rs2", "rd"], writes=["rd"],
+             doc="rD[byte i] = (rs2[8i+2] ? rs1 : rD)[byte rs2[8i+1:8i]]"),
+        _row("cv.extract.b", "xcvsimd", "VI6", OP_CUSTOM3, f3=1, f7=0x5C, timing="alu",
+             syntax="{rd}, {rs1}, {imm}", reads=["rs1"], writes=["rd"],
+             doc="rD = Sext(rs1[byte imm])"),
+        _row("cv.extractu.b", "xcvsimd", "VI6", OP_CUSTOM3, f3=3, f7=0x5C, timing="alu",
+             syntax="{rd}, {rs1}, {imm}", reads=["rs1"], writes=["rd"],
+             doc="rD = Zext(rs1[byte imm])"),
+        _row("cv.insert.b", "xcvsimd", "VI6", OP_CUSTOM3, f3=5, f7=0x5C, timing="alu",
+             syntax="{rd}, {rs1}, {imm}", reads=["rs1", "rd"], writes=["rd"],
+             doc="rD[byte imm] = rs1[7:0]; other bytes kept"),
     ]
     return rows
 
@@ -805,9 +859,29 @@ def _c_intrinsic(row: Insn) -> list[str]:
                 "    uint32_t v;",
                 f"    __asm__(\".insn r {op:#x}, {f3}, {f7:#x}, %0, %1, %2\" : \"=r\"(v) "
                 ": \"r\"(a), \"r\"(b));", "    return v;", "}"]
+    if row.fmt in ("BM", "VI6"):
+        # `.insn i`: the operation bits and both immediates share the 12-bit I immediate,
+        # written as a signed expression (GNU as checks -2048..2047)
+        base = _signed12(row.match >> 20)
+        args = "is3, is2" if row.fmt == "BM" else "lane"
+        imm = ("((is3) << 5) + (is2)" if row.fmt == "BM"
+               else "(((lane) & 1) << 5) + ((lane) >> 1)")
+        if "rd" in row.reads:
+            return [doc, f"#define {name}(rd, x, {args}) __extension__({{ uint32_t __v = rd; "
+                    f"__asm__(\".insn i {op:#x}, {f3}, %0, %1, %2\" : \"+r\"(__v) "
+                    f": \"r\"((uint32_t)(x)), \"i\"({base} + {imm})); __v; }})"]
+        return [doc, f"#define {name}(x, {args}) __extension__({{ uint32_t __v; "
+                f"__asm__(\".insn i {op:#x}, {f3}, %0, %1, %2\" : \"=r\"(__v) "
+                f": \"r\"((uint32_t)(x)), \"i\"({base} + {imm})); __v; }})"]
     if row.sem == "hwloop":
         return _c_hwloop(row, doc)
     raise AssertionError(f"no C intrinsic rule for {row.id}")
+
+
+def _signed12(v: int) -> int:
+    """The I-type immediate bits ``v`` (0..4095) as the signed value `.insn i` accepts."""
+    v &= 0xFFF
+    return v - 4096 if v & 0x800 else v
 
 
 def _asm_string_macro(row: Insn) -> list[str]:
@@ -834,6 +908,14 @@ def _asm_string_macro(row: Insn) -> list[str]:
     if row.fmt == "R1":
         return [f"#define {name}(rd, rs1) \".insn r {op:#x}, {f3}, {f7:#x}, \" rd \", \" rs1 "
                 f"\", x0\\n\\t\""]
+    if row.fmt == "BM":
+        return [f"#define {name}(rd, rs1, is3, is2) \".insn i {op:#x}, {f3}, \" rd \", \" rs1 "
+                f"\", ({_signed12(row.match >> 20)}) + ((\" XDEC_STR(is3) \") << 5) + (\" "
+                f"XDEC_STR(is2) \")\\n\\t\""]
+    if row.fmt == "VI6":
+        return [f"#define {name}(rd, rs1, lane) \".insn i {op:#x}, {f3}, \" rd \", \" rs1 "
+                f"\", ({_signed12(row.match >> 20)}) + (((\" XDEC_STR(lane) \") & 1) << 5) + "
+                f"((\" XDEC_STR(lane) \") >> 1)\\n\\t\""]
     if row.fmt == "R":
         return [f"#define {name}(rd, rs1, rs2) \".insn r {op:#x}, {f3}, {f7:#x}, \" rd \", \" "
                 f"rs1 \", \" rs2 \"\\n\\t\""]

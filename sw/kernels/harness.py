@@ -51,6 +51,7 @@ __all__ = [
     "KERNELS",
     "REGIONS",
     "SPARSE_KERNELS",
+    "SW_KERNELS",
     "ConvShape",
     "FCShape",
     "KernelRun",
@@ -72,19 +73,24 @@ KERNEL_DIR = Path(__file__).resolve().parent / "c" / "kernels"
 KERNEL_SOURCES = ("xdk_common.c", "xdk_dense.c", "xdk_sw.c", "xdk_xdec.c")
 
 DENSE_KERNELS = ("dense_1x2", "dense_4x2")
-SPARSE_KERNELS = ("sw", "xdec", "xdec4")
+SPARSE_KERNELS = ("sw", "sw_rq", "sw4", "xdec", "xdec4")
 #: Kernel name -> the C ``xdk_kernel`` passed to ``xdk_fc`` / ``xdk_conv``.
 KERNELS: dict[str, str] = {
     "dense_1x2": "xdk_dense_1x2",
     "dense_4x2": "xdk_dense_4x2",
     "sw": "xdk_sw",
+    "sw_rq": "xdk_sw_rq",
+    "sw4": "xdk_sw4",
     "xdec": "xdk_xdec",
     "xdec4": "xdk_xdec4",
 }
 #: Kernels with a 4-pixel block (need 4 pixels of scratch).
-QUAD_KERNELS = ("xdec4",)
+QUAD_KERNELS = ("sw4", "xdec4")
+#: Software-sparse kernels: they interleave each pixel pair into a scratch buffer (``ilv``).
+SW_KERNELS = ("sw", "sw_rq", "sw4")
 #: Marked regions (``xdk.h``): region r starts with mark 2r and ends with mark 2r + 1.
-REGIONS: dict[str, int] = {"kernel": 1, "im2col": 2, "matmul": 3, "requant": 4}
+REGIONS: dict[str, int] = {"kernel": 1, "im2col": 2, "matmul": 3, "requant": 4,
+                           "interleave": 5}
 
 #: Bytes of DMEM kept free for the stack and small variables.
 STACK_RESERVE = 2048
@@ -349,11 +355,12 @@ class _Layout:
     acc_bytes: int
     col_bytes: int
     bias_bytes: int
+    ilv_bytes: int = 0
 
     @property
     def total(self) -> int:
         return (self.x_bytes + self.w_bytes + self.y_bytes + self.acc_bytes + self.col_bytes
-                + self.bias_bytes + 256)  # + the layer descriptor and alignment
+                + self.bias_bytes + self.ilv_bytes + 256)  # + the descriptor and alignment
 
 
 def _layout(case: LayerCase, kernel: str) -> _Layout:
@@ -373,7 +380,9 @@ def _layout(case: LayerCase, kernel: str) -> _Layout:
     acc = (16 if kernel in QUAD_KERNELS else 8) * s.cout
     return _Layout(xstride=xstride, x_bytes=-(-x_bytes // 4) * 4, w_bytes=w_bytes,
                    y_bytes=s.npix * s.cout, acc_bytes=acc, col_bytes=col,
-                   bias_bytes=4 * s.cout)
+                   bias_bytes=4 * s.cout,
+                   ilv_bytes=(4 if kernel in QUAD_KERNELS else 2) * kp + 64
+                   if kernel in SW_KERNELS else 0)
 
 
 def _check_min_fit(shape: Shape, pattern: Pattern) -> None:
@@ -441,6 +450,8 @@ def c_program(case: LayerCase, kernel: str) -> str:
     parts.append(f"int32_t xdk_acc[{lay.acc_bytes // 4}];")
     if lay.col_bytes:
         parts.append(f"__attribute__((aligned(4))) uint8_t xdk_col[{lay.col_bytes}];")
+    if lay.ilv_bytes:
+        parts.append(f"__attribute__((aligned(64))) uint8_t xdk_ilv[{lay.ilv_bytes - 64}];")
     rq = case.rq
     f: dict[str, int | str] = {
         "kind": "XDK_FC" if isinstance(s, FCShape) else "XDK_CONV",
@@ -460,6 +471,8 @@ def c_program(case: LayerCase, kernel: str) -> str:
                  rowskip=img.row_stride - img.nnz_row - img.index_bytes_row,
                  csr_p2=f"0x{xdec_ref.csr_pack(m=pat.m, n=pat.n, p=2, cnt=0):08x}u",
                  csr_p4=f"0x{xdec_ref.csr_pack(m=pat.m, n=pat.n, p=4, cnt=0):08x}u")
+        if lay.ilv_bytes:
+            f.update(ilv="xdk_ilv", xwords=img.k_pad // 4)
     else:
         k4 = lay.w_bytes // s.cout
         f.update(wstride=k4, kwords=k4 // 4)
@@ -695,8 +708,10 @@ def hot_loops(elf: Path, function: str) -> list[LoopShape]:
 
 #: The block function holding the hot loop that runs for (kernel, N, M).
 def hot_loop_function(kernel: str, pattern: Pattern) -> str:
-    if kernel == "sw":
-        return f"xdk_block_sw_{pattern.n}_{pattern.m}"
+    if kernel == "sw4":
+        return f"xdk_block_sw4_{pattern.n}_{pattern.m}"
+    if kernel in SW_KERNELS:
+        return f"xdk_block_sw_{pattern.n}_{pattern.m}{kernel.removeprefix('sw')}"
     if kernel in ("xdec", "xdec4"):
         return f"xdk_block_{kernel}_{'m4' if pattern.m == 4 else 'm816'}"
     if kernel in DENSE_KERNELS:

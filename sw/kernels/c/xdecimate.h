@@ -286,6 +286,63 @@ static inline uint32_t xcv_msu(uint32_t rd, uint32_t a, uint32_t b) {
     return rd;
 }
 
+/* cv.extract rd, rs1, is3, is2: rD = Sext((rs1 >>s Is2)[Is3:0]) */
+#define xcv_extract(x, is3, is2) __extension__({ uint32_t __v; __asm__(".insn i 0x5b, 0, %0, %1, %2" : "=r"(__v) : "r"((uint32_t)(x)), "i"(0 + ((is3) << 5) + (is2))); __v; })
+
+/* cv.extractu rd, rs1, is3, is2: rD = Zext((rs1 >>u Is2)[Is3:0]) */
+#define xcv_extractu(x, is3, is2) __extension__({ uint32_t __v; __asm__(".insn i 0x5b, 0, %0, %1, %2" : "=r"(__v) : "r"((uint32_t)(x)), "i"(1024 + ((is3) << 5) + (is2))); __v; })
+
+/* cv.insert rd, rs1, is3, is2: m = (2^(Is3+1) - 1) << Is2 (32 bits); rD = ((rs1 << Is2) & m) | (rD & ~m) */
+#define xcv_insert(rd, x, is3, is2) __extension__({ uint32_t __v = rd; __asm__(".insn i 0x5b, 0, %0, %1, %2" : "+r"(__v) : "r"((uint32_t)(x)), "i"(-2048 + ((is3) << 5) + (is2))); __v; })
+
+/* cv.pack rd, rs1, rs2: rD = rs1[15:0] << 16 | rs2[15:0] */
+static inline uint32_t xcv_pack(uint32_t a, uint32_t b) {
+    uint32_t v;
+    __asm__(".insn r 0x7b, 0, 0x78, %0, %1, %2" : "=r"(v) : "r"(a), "r"(b));
+    return v;
+}
+
+/* cv.pack.h rd, rs1, rs2: rD = rs1[31:16] << 16 | rs2[31:16] */
+static inline uint32_t xcv_pack_h(uint32_t a, uint32_t b) {
+    uint32_t v;
+    __asm__(".insn r 0x7b, 0, 0x79, %0, %1, %2" : "=r"(v) : "r"(a), "r"(b));
+    return v;
+}
+
+/* cv.packlo.b rd, rs1, rs2: rD[15:8] = rs1[7:0]; rD[7:0] = rs2[7:0]; rD[31:16] kept */
+static inline uint32_t xcv_packlo_b(uint32_t rd, uint32_t a, uint32_t b) {
+    __asm__(".insn r 0x7b, 1, 0x7c, %0, %1, %2" : "+r"(rd) : "r"(a), "r"(b));
+    return rd;
+}
+
+/* cv.packhi.b rd, rs1, rs2: rD[31:24] = rs1[7:0]; rD[23:16] = rs2[7:0]; rD[15:0] kept */
+static inline uint32_t xcv_packhi_b(uint32_t rd, uint32_t a, uint32_t b) {
+    __asm__(".insn r 0x7b, 1, 0x7d, %0, %1, %2" : "+r"(rd) : "r"(a), "r"(b));
+    return rd;
+}
+
+/* cv.shuffle.b rd, rs1, rs2: rD[byte i] = rs1[byte rs2[8i+1:8i]] */
+static inline uint32_t xcv_shuffle_b(uint32_t a, uint32_t b) {
+    uint32_t v;
+    __asm__(".insn r 0x7b, 1, 0x60, %0, %1, %2" : "=r"(v) : "r"(a), "r"(b));
+    return v;
+}
+
+/* cv.shuffle2.b rd, rs1, rs2: rD[byte i] = (rs2[8i+2] ? rs1 : rD)[byte rs2[8i+1:8i]] */
+static inline uint32_t xcv_shuffle2_b(uint32_t rd, uint32_t a, uint32_t b) {
+    __asm__(".insn r 0x7b, 1, 0x70, %0, %1, %2" : "+r"(rd) : "r"(a), "r"(b));
+    return rd;
+}
+
+/* cv.extract.b rd, rs1, imm: rD = Sext(rs1[byte imm]) */
+#define xcv_extract_b(x, lane) __extension__({ uint32_t __v; __asm__(".insn i 0x7b, 1, %0, %1, %2" : "=r"(__v) : "r"((uint32_t)(x)), "i"(-1152 + (((lane) & 1) << 5) + ((lane) >> 1))); __v; })
+
+/* cv.extractu.b rd, rs1, imm: rD = Zext(rs1[byte imm]) */
+#define xcv_extractu_b(x, lane) __extension__({ uint32_t __v; __asm__(".insn i 0x7b, 3, %0, %1, %2" : "=r"(__v) : "r"((uint32_t)(x)), "i"(-1152 + (((lane) & 1) << 5) + ((lane) >> 1))); __v; })
+
+/* cv.insert.b rd, rs1, imm: rD[byte imm] = rs1[7:0]; other bytes kept */
+#define xcv_insert_b(rd, x, lane) __extension__({ uint32_t __v = rd; __asm__(".insn i 0x7b, 5, %0, %1, %2" : "+r"(__v) : "r"((uint32_t)(x)), "i"(-1152 + (((lane) & 1) << 5) + ((lane) >> 1))); __v; })
+
 /* xdec.lb rd, rs1, rs2: l = (cnt div P) mod 4; j = 4·(cnt div 4P) + l; rD[8l+7:8l] = Mem8(rs1 + (j div N)·M + (rs2[b·l+b-1:b·l] mod M)); cnt += 1 */
 static inline uint32_t xdec_lb(uint32_t rd, const void *a, uint32_t b) {
     __asm__ volatile(".insn r 0x2b, 6, 0x0, %0, %1, %2" : "+r"(rd) : "r"(a), "r"(b) : "memory");
@@ -340,6 +397,18 @@ static inline uint32_t xdec_lb(uint32_t rd, const void *a, uint32_t b) {
 #define ASM_XCV_CLIPUR(rd, rs1, rs2) ".insn r 0x2b, 3, 0x3b, " rd ", " rs1 ", " rs2 "\n\t"
 #define ASM_XCV_MAC(rd, rs1, rs2) ".insn r 0x2b, 3, 0x48, " rd ", " rs1 ", " rs2 "\n\t"
 #define ASM_XCV_MSU(rd, rs1, rs2) ".insn r 0x2b, 3, 0x49, " rd ", " rs1 ", " rs2 "\n\t"
+#define ASM_XCV_EXTRACT(rd, rs1, is3, is2) ".insn i 0x5b, 0, " rd ", " rs1 ", (0) + ((" XDEC_STR(is3) ") << 5) + (" XDEC_STR(is2) ")\n\t"
+#define ASM_XCV_EXTRACTU(rd, rs1, is3, is2) ".insn i 0x5b, 0, " rd ", " rs1 ", (1024) + ((" XDEC_STR(is3) ") << 5) + (" XDEC_STR(is2) ")\n\t"
+#define ASM_XCV_INSERT(rd, rs1, is3, is2) ".insn i 0x5b, 0, " rd ", " rs1 ", (-2048) + ((" XDEC_STR(is3) ") << 5) + (" XDEC_STR(is2) ")\n\t"
+#define ASM_XCV_PACK(rd, rs1, rs2) ".insn r 0x7b, 0, 0x78, " rd ", " rs1 ", " rs2 "\n\t"
+#define ASM_XCV_PACK_H(rd, rs1, rs2) ".insn r 0x7b, 0, 0x79, " rd ", " rs1 ", " rs2 "\n\t"
+#define ASM_XCV_PACKLO_B(rd, rs1, rs2) ".insn r 0x7b, 1, 0x7c, " rd ", " rs1 ", " rs2 "\n\t"
+#define ASM_XCV_PACKHI_B(rd, rs1, rs2) ".insn r 0x7b, 1, 0x7d, " rd ", " rs1 ", " rs2 "\n\t"
+#define ASM_XCV_SHUFFLE_B(rd, rs1, rs2) ".insn r 0x7b, 1, 0x60, " rd ", " rs1 ", " rs2 "\n\t"
+#define ASM_XCV_SHUFFLE2_B(rd, rs1, rs2) ".insn r 0x7b, 1, 0x70, " rd ", " rs1 ", " rs2 "\n\t"
+#define ASM_XCV_EXTRACT_B(rd, rs1, lane) ".insn i 0x7b, 1, " rd ", " rs1 ", (-1152) + (((" XDEC_STR(lane) ") & 1) << 5) + ((" XDEC_STR(lane) ") >> 1)\n\t"
+#define ASM_XCV_EXTRACTU_B(rd, rs1, lane) ".insn i 0x7b, 3, " rd ", " rs1 ", (-1152) + (((" XDEC_STR(lane) ") & 1) << 5) + ((" XDEC_STR(lane) ") >> 1)\n\t"
+#define ASM_XCV_INSERT_B(rd, rs1, lane) ".insn i 0x7b, 5, " rd ", " rs1 ", (-1152) + (((" XDEC_STR(lane) ") & 1) << 5) + ((" XDEC_STR(lane) ") >> 1)\n\t"
 #define ASM_XDEC_LB(rd, rs1, rs2) ".insn r 0x2b, 6, 0x0, " rd ", " rs1 ", " rs2 "\n\t"
 
 #endif /* XDECIMATE_H */

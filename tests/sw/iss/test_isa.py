@@ -14,7 +14,7 @@ from xdecimate.sw.kernels import toolchain
 from xdecimate.sw.model import xdec_spec
 
 LLVM_MC = shutil.which("llvm-mc-19")
-LLVM_ATTRS = "+m,+zicsr,+xcvmem,+xcvsimd,+xcvmac,+xcvalu"
+LLVM_ATTRS = "+m,+zicsr,+xcvmem,+xcvsimd,+xcvmac,+xcvalu,+xcvbitmanip"
 #: Rows llvm-mc cannot check: hardware loops (not in LLVM 19), ours, and operand-less fences.
 NOT_IN_LLVM = {"xcvhwlp", "xdec"}
 
@@ -60,7 +60,8 @@ def test_encodings_match_llvm_mc():
         ours = row.encode(**ops)
         assert ours == word, f"{text}: ours 0x{ours:08x}, llvm 0x{word:08x}"
     checked = {row.ext for row, _, _ in cases}
-    assert {"xcvmem", "xcvsimd", "xcvalu", "xcvmac", "rv32i", "rv32m", "zicsr"} <= checked
+    assert {"xcvmem", "xcvsimd", "xcvalu", "xcvmac", "xcvbitmanip", "rv32i", "rv32m",
+            "zicsr"} <= checked
 
 
 def _rtl_decoder() -> str:
@@ -79,6 +80,15 @@ def test_custom_encodings_match_rtl_decoder_case_labels():
         elif row.ext == "xcvmac":
             assert f"mult_operator_o = MUL_{'MAC' if row.mnemonic == 'cv.mac' else 'MSU'}32" \
                 f";                       // {row.mnemonic}" in rtl
+        elif row.ext == "xcvsimd" and row.mnemonic in _SIMD_NON_DOT:
+            _check_simd_non_dot(rtl, row)
+        elif row.ext == "xcvbitmanip":
+            # custom-2 funct3 000: {instr[31:30], instr[12]} labels the operation
+            label = f"{{2'b{row.match >> 30:02b}, 1'b{(row.match >> 12) & 1}}}: begin"
+            assert re.search(rf"{re.escape(label)}\s*// {re.escape(row.mnemonic)}\n", rtl), \
+                row.id
+            assert row.match & 0x7F == 0x5B, row.id
+            assert (row.match >> 12) & 7 == 0, row.id
         elif row.ext == "xcvsimd":
             name = row.mnemonic.removesuffix(".b")
             label = rf"6'b{f7 >> 2:05b}_{(f7 >> 1) & 1}: begin // {re.escape(name)}\n"
@@ -96,6 +106,36 @@ def test_custom_encodings_match_rtl_decoder_case_labels():
         f7 = row.match >> 25
         assert f"7'b{f7:07b}" in rtl, row.id
         assert bool(f7 & 0x04) == row.id.endswith(".rr")  # bit 27: indexed, no post-increment
+
+
+#: SIMD rows outside the dot products: the RTL decoder's label comment names them in a list,
+#: with the funct3 (vector mode / immediate form) that the label's body accepts.
+_SIMD_NON_DOT = {
+    "cv.pack": ("cv.pack, cv.pack.h", 0b000), "cv.pack.h": ("cv.pack, cv.pack.h", 0b000),
+    "cv.packlo.b": ("cv.packhi, cv.packlo", 0b001), "cv.packhi.b": ("cv.packhi, cv.packlo", 0b001),
+    "cv.shuffle.b": ("cv.shuffle, cv.shuffleI0", 0b001),
+    "cv.shuffle2.b": ("cv.shuffle2", 0b001),
+    "cv.extract.b": ("", 0b001), "cv.extractu.b": ("", 0b011), "cv.insert.b": ("", 0b101),
+}
+
+
+def _check_simd_non_dot(rtl: str, row: isa.Insn) -> None:
+    f7 = row.match >> 25
+    comment, f3 = _SIMD_NON_DOT[row.mnemonic]
+    assert (row.match >> 12) & 7 == f3, row.id
+    if comment:
+        label = f"6'b{f7 >> 2:05b}_{(f7 >> 1) & 1}: begin // {comment}\n"
+        assert label in rtl, row.id
+        # bit 25 selects pack.h / packhi, as the label's body says (instr_rdata_i[25] ? HI : LO)
+        assert bool(f7 & 1) == (row.mnemonic in ("cv.pack.h", "cv.packhi.b")), row.id
+        return
+    # cv.extract(u).b / cv.insert.b: label 10111_0, operation in instr[14:13], 8-bit in [12]
+    assert f"6'b{f7 >> 2:05b}_{(f7 >> 1) & 1}: begin\n" in rtl, row.id
+    op = row.mnemonic.removesuffix(".b")
+    assert re.search(rf"2'b{(f3 >> 1):02b}: (alu_operator_o = ALU_\w+;|begin)\s*// "
+                     rf"{re.escape(op)}\n", rtl), row.id
+    assert f3 & 1 == 1  # instr[12]: 8-bit mode, which keeps instr[24:21] zero (Imm6 restriction)
+    assert isa.FORMATS[row.fmt].mask & (0xF << 21) == 0xF << 21
 
 
 def test_xdec_row_derives_from_xdec_spec():

@@ -28,9 +28,14 @@ def test_sparse_bit_exact(shape, kernel, pattern):
     assert run.regions["kernel"].count == 1
     step = 4 if kernel in ck.QUAD_KERNELS else 2  # pixels per block call (both shapes: 4 | npix)
     chunks = shape.npix // step
-    assert run.regions["matmul"].count == run.regions["requant"].count == chunks
-    assert run.regions.get("im2col", ck.RegionTotal(0, 0, 0)).count == (
-        chunks if shape.kind == "conv" else 0)
+    none = ck.RegionTotal(0, 0, 0)
+    assert run.regions["matmul"].count == chunks
+    # sw_rq requantizes inside its row loop: no separate pass
+    assert run.regions.get("requant", none).count == (0 if kernel == "sw_rq" else chunks)
+    assert run.regions.get("im2col", none).count == (chunks if shape.kind == "conv" else 0)
+    # the software-sparse pair blocks interleave their two pixels once per pair
+    assert run.regions.get("interleave", none).count == (
+        chunks if kernel in ck.SW_KERNELS else 0)
 
 
 @pytest.mark.parametrize("pattern", ["1:4", "2:16"])
@@ -40,7 +45,8 @@ def test_dense_bit_exact(shape, kernel, pattern):
     assert ck.run_kernel(ck.make_case(shape, pattern), kernel).bit_exact
 
 
-# Odd pixel counts (pair kernel run on one pixel), Cout not a multiple of 4 (4x2 tail), K not
+# Odd pixel counts (pair kernel run on one pixel; the SW kernels' single-pixel block), Cout
+# not a multiple of 4 (4x2 tail), K not
 # a multiple of the group span (zero-padded rows), strides, padding wider than the input, 1x1.
 EDGE_SHAPES = [
     ck.FCShape(k=36, cout=5, tokens=3),
@@ -83,10 +89,16 @@ def test_xdec_hot_loop_is_12_instructions(pattern):
 @pytest.mark.parametrize(("kernel", "pattern", "instructions", "macs"), [
     ("dense_1x2", "1:4", 5, 8),
     ("dense_4x2", "1:4", 14, 32),
-    ("sw", "1:4", 29, 8),
-    ("sw", "1:8", 30, 8),
-    ("sw", "1:16", 29, 8),
-    ("sw", "2:8", 30, 8),
+    ("sw", "1:4", 21, 8),
+    ("sw", "1:8", 21, 8),
+    ("sw", "1:16", 21, 8),
+    ("sw", "2:4", 21, 8),
+    ("sw", "2:8", 21, 8),
+    ("sw", "2:16", 21, 8),
+    ("sw_rq", "1:8", 21, 8),
+    ("sw4", "1:4", 28, 16),
+    ("sw4", "1:16", 28, 16),
+    ("sw4", "2:8", 28, 16),
     ("xdec4", "1:16", 22, 16),
     ("xdec4", "2:4", 22, 16),
 ])
@@ -94,6 +106,51 @@ def test_other_hot_loops(kernel, pattern, instructions, macs):
     pat = Pattern.parse(pattern)
     loop = ck.hot_loop(ck.build(ck.make_case(FC, pat), kernel), kernel, pat)
     assert (loop.instructions, loop.macs) == (instructions, macs)
+
+
+def test_sw_hot_loop_uses_insert_and_byte_packing():
+    pat = Pattern.parse("1:16")
+    elf = ck.build(ck.make_case(FC, pat), "sw")
+    loop = ck.hot_loop(elf, "sw", pat)
+    counts = {m: loop.count(m) for m in ("cv.insert", "srli", "lhu", "cv.packlo.b",
+                                         "cv.packhi.b", "cv.pack", "cv.shuffle2.b",
+                                         "cv.sdotusp.b", "cv.lw", "cv.lhu", "addi")}
+    assert counts == {"cv.insert": 4, "srli": 3, "lhu": 4, "cv.packlo.b": 1, "cv.packhi.b": 1,
+                      "cv.pack": 2, "cv.shuffle2.b": 1, "cv.sdotusp.b": 2, "cv.lw": 1,
+                      "cv.lhu": 1, "addi": 1}
+    # the single-pixel (P = 1) block: 18 instructions per 4 MACs
+    (one,) = ck.hot_loops(elf, "xdk_block_sw1_1_16")
+    assert (one.instructions, one.macs) == (18, 4)
+
+
+@pytest.mark.parametrize("pattern", ["1:4", "2:8", "1:16"])
+def test_sw_loop_costs_21_cycles_per_group(pattern):
+    """Marginal cycles per group of 4 NZ x 2 pixels = 21 (no stall), plus the interleave
+    (7 cycles per 4 activation bytes of the pair)."""
+    pat = Pattern.parse(pattern)
+    ks = (64, 64 + 8 * pat.m // pat.n)  # + 2 groups per row
+    runs = [ck.run_kernel(ck.make_case(ck.FCShape(k=k, cout=4, tokens=2), pattern), "sw")
+            for k in ks]
+    loop = [r.regions["matmul"].cycles - r.regions["interleave"].cycles for r in runs]
+    assert loop[1] - loop[0] == 21 * 4 * 2  # 4 rows x 2 extra groups
+    ilv = [r.regions["interleave"].cycles for r in runs]
+    assert ilv[1] - ilv[0] == 7 * (ks[1] - ks[0]) // 4
+
+
+def test_sw_single_pixel_tail_costs_less_than_a_pair():
+    """An odd last pixel runs the P = 1 block, not a pair with both streams on it."""
+    cyc = {t: ck.run_kernel(ck.make_case(ck.FCShape(k=192, cout=16, tokens=t), "1:8"), "sw")
+           .kernel_cycles for t in (2, 3, 4)}
+    tail, pair = cyc[3] - cyc[2], cyc[4] - cyc[2]
+    assert tail < 0.75 * pair
+
+
+@pytest.mark.parametrize("shape", [FC, CONV], ids=["fc", "conv"])
+def test_sw_requant_in_the_row_loop_is_faster(shape):
+    case = ck.make_case(shape, "1:8")
+    sep, fused = (ck.run_kernel(case, k) for k in ("sw", "sw_rq"))
+    assert fused.bit_exact
+    assert fused.kernel_cycles < sep.kernel_cycles
 
 
 def test_xdec_loop_costs_12_cycles_per_group():
@@ -124,6 +181,18 @@ __attribute__((noinline)) void xdk_probe(void) {
         XDK_SETUP(0, "t0", 3)
         XDK_SETUP(1, "t1", 5)
         XDK_CSRW_XDEC("t1")
+        ASM_XCV_INSERT("s6", "t1", 4 - 1, 1)
+        ASM_XCV_EXTRACTU("t3", "t1", 3, 2 * 4)
+        ASM_XCV_EXTRACT("t3", "t1", 31, 0)
+        ASM_XCV_PACK("s3", "t5", "t4")
+        ASM_XCV_PACK_H("s3", "t5", "t4")
+        ASM_XCV_PACKLO_B("s2", "t5", "t4")
+        ASM_XCV_PACKHI_B("s2", "s1", "t6")
+        ASM_XCV_SHUFFLE_B("s4", "s3", "s5")
+        ASM_XCV_SHUFFLE2_B("s4", "s3", "s5")
+        ASM_XCV_INSERT_B("a4", "a5", 3)
+        ASM_XCV_EXTRACTU_B("a4", "a5", 2)
+        ASM_XCV_EXTRACT_B("a4", "a5", 1)
         ::: "memory");
 }
 int main(void) { xdk_probe(); return 0; }
@@ -147,6 +216,18 @@ int main(void) { xdk_probe(); return 0; }
         isa.encode("cv.setup", L=0, rs1=r("t0"), uimm=3),
         isa.encode("cv.setup", L=1, rs1=r("t1"), uimm=5),
         isa.encode("csrrw", rd=0, csr=xdec_spec.CSR_ADDR, rs1=r("t1")),
+        isa.encode("cv.insert", rd=r("s6"), rs1=r("t1"), is3=3, is2=1),
+        isa.encode("cv.extractu", rd=r("t3"), rs1=r("t1"), is3=3, is2=8),
+        isa.encode("cv.extract", rd=r("t3"), rs1=r("t1"), is3=31, is2=0),
+        isa.encode("cv.pack", rd=r("s3"), rs1=r("t5"), rs2=r("t4")),
+        isa.encode("cv.pack.h", rd=r("s3"), rs1=r("t5"), rs2=r("t4")),
+        isa.encode("cv.packlo.b", rd=r("s2"), rs1=r("t5"), rs2=r("t4")),
+        isa.encode("cv.packhi.b", rd=r("s2"), rs1=r("s1"), rs2=r("t6")),
+        isa.encode("cv.shuffle.b", rd=r("s4"), rs1=r("s3"), rs2=r("s5")),
+        isa.encode("cv.shuffle2.b", rd=r("s4"), rs1=r("s3"), rs2=r("s5")),
+        isa.encode("cv.insert.b", rd=r("a4"), rs1=r("a5"), imm=3),
+        isa.encode("cv.extractu.b", rd=r("a4"), rs1=r("a5"), imm=2),
+        isa.encode("cv.extract.b", rd=r("a4"), rs1=r("a5"), imm=1),
     ]
     start = words.index(expected[0])
     assert words[start:start + len(expected)] == expected

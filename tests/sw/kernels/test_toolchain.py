@@ -149,3 +149,32 @@ def test_bad_inputs():
         toolchain.build_elf(["/nonexistent/x.c"])
     with pytest.raises(toolchain.ToolchainError, match="build failed"):
         toolchain.build_elf([("bad.c", "int main(void) { return }\n")])
+
+
+BITMANIP_C = r"""
+#include "hal.h"
+#include "xdecimate.h"
+static volatile uint32_t x = 0x89ABCDEFu, y = 0x01234567u, r = 0xF0F0F0F0u;
+int main(void) {
+    uint32_t bad = 0, a = x, b = y, d = r;
+    bad |= (xcv_extractu(a, 3, 4) != ((a >> 4) & 15u)) << 0;
+    bad |= (xcv_extract(a, 7, 24) != (uint32_t)(int32_t)(int8_t)(a >> 24)) << 1;
+    bad |= (xcv_insert(d, b, 3, 8) != ((d & ~0xF00u) | ((b & 15u) << 8))) << 2;
+    bad |= (xcv_pack(a, b) != ((a << 16) | (b & 0xFFFFu))) << 3;
+    bad |= (xcv_pack_h(a, b) != ((a & 0xFFFF0000u) | (b >> 16))) << 4;
+    bad |= (xcv_packlo_b(d, a, b) != ((d & 0xFFFF0000u) | (a & 255u) << 8 | (b & 255u))) << 5;
+    bad |= (xcv_packhi_b(d, a, b) != ((d & 0xFFFFu) | (a & 255u) << 24 | (b & 255u) << 16)) << 6;
+    bad |= (xcv_shuffle_b(a, 0x00010203u) != 0xEFCDAB89u) << 7;
+    bad |= (xcv_shuffle2_b(d, a, 0x07030400u) != 0x89F0EFF0u) << 8;
+    bad |= (xcv_insert_b(d, b, 2) != 0xF067F0F0u) << 9;
+    bad |= (xcv_extractu_b(a, 1) != 0xCDu) << 10;
+    bad |= (xcv_extract_b(a, 3) != 0xFFFFFF89u) << 11;
+    return (int)bad;
+}
+"""
+
+
+def test_bitmanip_and_packing_intrinsics_on_the_iss():
+    """The generated C intrinsics of the bit-manipulation and byte-packing rows compute what
+    plain C computes (exit code = bit mask of the failing checks)."""
+    assert run_elf(toolchain.build_elf([("bm.c", BITMANIP_C)])).exit_code == 0

@@ -26,6 +26,7 @@
 #define XDK_R_IM2COL 2  /* im2col of one pixel pair (conv only) */
 #define XDK_R_MATMUL 3  /* block kernel of one pixel pair: all output channels */
 #define XDK_R_REQUANT 4 /* requantization of one pixel pair */
+#define XDK_R_ILV 5     /* SW sparse: interleave of one pixel pair (inside matmul) */
 #define XDK_BEGIN(r) hal_mark(2u * (r))
 #define XDK_END(r) hal_mark(2u * (r) + 1u)
 
@@ -77,6 +78,8 @@ typedef struct xdk_layer {
     uint32_t rowskip;  /* sparse: row_stride - nnz_row - groups * ustride */
     uint32_t csr_p2;   /* sparse: xdec CSR value for a row (cnt 0, M, N, P = 2) */
     uint32_t csr_p4;   /* sparse: the same with P = 4 */
+    uint8_t *ilv;      /* SW sparse: 2 (1x4: 4) * xwords * 4 bytes of scratch, 64-aligned */
+    uint32_t xwords;   /* SW sparse: words of one activation vector read (k_pad / 4) */
     const int32_t *bias;
     int32_t mult, rnd, shift; /* requantization */
 } xdk_layer;
@@ -88,21 +91,38 @@ typedef void (*xdk_pair_fn)(const xdk_layer *L, const uint8_t *xa, const uint8_t
 /* A quad block: the same for four pixels, acc[s * cout + row] for pixel s. */
 typedef void (*xdk_quad_fn)(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                             const uint8_t *xc, const uint8_t *xd, int32_t *acc);
-/* A kernel: its pair block and, optionally, a quad block used while >= 4 pixels remain. */
+/* A single block: all `cout` rows for one pixel (the P = 1 tail of an odd pixel count). */
+typedef void (*xdk_one_fn)(const xdk_layer *L, const uint8_t *xa, int32_t *acc);
+/* A kernel: its pair block and, optionally, a quad block used while >= 4 pixels remain, a
+ * single block for a last odd pixel (else the pair block runs with both streams on it), and
+ * whether the blocks requantize in their row loop (`fused`: they write the uint8 outputs of
+ * their pixels, at the output rows the driver passes as `acc`, and no requant pass runs). */
 typedef struct xdk_kernel {
     xdk_pair_fn pair;
     xdk_quad_fn quad;
+    xdk_one_fn single;
+    uint32_t fused;
 } xdk_kernel;
 
 extern const xdk_kernel xdk_dense_1x2; /* dense, 1 channel x 2 pixels */
 extern const xdk_kernel xdk_dense_4x2; /* dense, 4 channels x 2 pixels (PULP-NN style) */
-extern const xdk_kernel xdk_sw;        /* N:M sparse, software decoding, 1 x 2 */
+extern const xdk_kernel xdk_sw;        /* N:M sparse, software decoding, 1 x 2 (+ 1 x 1) */
+extern const xdk_kernel xdk_sw_rq;     /* the same, requantizing in the row loop */
+extern const xdk_kernel xdk_sw4;       /* N:M sparse, software decoding, 1 x 4 (+ 1 x 2, 1 x 1) */
 extern const xdk_kernel xdk_xdec;      /* N:M sparse, xDecimate, 1 x 2 (the paper's loop) */
 extern const xdk_kernel xdk_xdec4;     /* N:M sparse, xDecimate, 1 x 4 (P = 4) */
 
 void xdk_block_dense_1x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
 void xdk_block_dense_4x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
 void xdk_block_sw(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
+void xdk_block_sw_rq(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
+void xdk_block_sw1(const xdk_layer *L, const uint8_t *xa, int32_t *acc);
+void xdk_block_sw1_rq(const xdk_layer *L, const uint8_t *xa, int32_t *acc);
+void xdk_sw_interleave(const uint8_t *xa, const uint8_t *xb, uint8_t *ilv, uint32_t words);
+void xdk_sw_interleave4(const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,
+                        const uint8_t *xd, uint8_t *ilv, uint32_t words);
+void xdk_block_sw4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,
+                   const uint8_t *xd, int32_t *acc);
 void xdk_block_xdec(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
 void xdk_block_xdec4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                      const uint8_t *xc, const uint8_t *xd, int32_t *acc);
@@ -116,7 +136,11 @@ void xdk_block_xdec4_m816(const xdk_layer *L, const uint8_t *xa, const uint8_t *
                           const uint8_t *xc, const uint8_t *xd, int32_t *acc);
 #define XDK_SW_DECL(N, M)                                                                     \
     void xdk_block_sw_##N##_##M(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,    \
-                                int32_t *acc);
+                                int32_t *acc);                                                \
+    void xdk_block_sw_##N##_##M##_rq(const xdk_layer *L, const uint8_t *xa,                  \
+                                     const uint8_t *xb, int32_t *acc);                        \
+    void xdk_block_sw1_##N##_##M(const xdk_layer *L, const uint8_t *xa, int32_t *acc);       \
+    void xdk_block_sw1_##N##_##M##_rq(const xdk_layer *L, const uint8_t *xa, int32_t *acc);
 XDK_SW_DECL(1, 4)
 XDK_SW_DECL(1, 8)
 XDK_SW_DECL(1, 16)

@@ -157,6 +157,8 @@ static inline void block(const xdk_layer *L, const xdk_kernel *kern, uint32_t n,
                          const uint8_t *x0, uint32_t xs, int32_t *acc) {
     if (n == 4) {
         kern->quad(L, x0, x0 + xs, x0 + 2 * xs, x0 + 3 * xs, acc);
+    } else if (n == 1 && kern->single) {
+        kern->single(L, x0, acc);
     } else {
         kern->pair(L, x0, n == 2 ? x0 + xs : x0, acc);
     }
@@ -169,11 +171,13 @@ void xdk_fc(const xdk_layer *L, const xdk_kernel *kern, const uint8_t *x, uint8_
     for (uint32_t p = 0; p < npix;) {
         const uint32_t n = chunk(kern, npix - p);
         XDK_BEGIN(XDK_R_MATMUL);
-        block(L, kern, n, x + p * xs, xs, acc);
+        block(L, kern, n, x + p * xs, xs, kern->fused ? (int32_t *)(y + p * cout) : acc);
         XDK_END(XDK_R_MATMUL);
-        XDK_BEGIN(XDK_R_REQUANT);
-        xdk_requant(L, acc, y + p * cout, n * cout);
-        XDK_END(XDK_R_REQUANT);
+        if (!kern->fused) {
+            XDK_BEGIN(XDK_R_REQUANT);
+            xdk_requant(L, acc, y + p * cout, n * cout);
+            XDK_END(XDK_R_REQUANT);
+        }
         p += n;
     }
     XDK_END(XDK_R_KERNEL);
@@ -196,18 +200,22 @@ void xdk_conv(const xdk_layer *L, const xdk_kernel *kern, const uint8_t *x, uint
         }
         XDK_END(XDK_R_IM2COL);
         XDK_BEGIN(XDK_R_MATMUL);
-        block(L, kern, n, col, xs, acc);
+        block(L, kern, n, col, xs, kern->fused ? (int32_t *)(y + p * cout) : acc);
         XDK_END(XDK_R_MATMUL);
-        XDK_BEGIN(XDK_R_REQUANT);
-        xdk_requant(L, acc, y + p * cout, n * cout);
-        XDK_END(XDK_R_REQUANT);
+        if (!kern->fused) {
+            XDK_BEGIN(XDK_R_REQUANT);
+            xdk_requant(L, acc, y + p * cout, n * cout);
+            XDK_END(XDK_R_REQUANT);
+        }
         p += n;
     }
     XDK_END(XDK_R_KERNEL);
 }
 
-const xdk_kernel xdk_dense_1x2 = {xdk_block_dense_1x2, 0};
-const xdk_kernel xdk_dense_4x2 = {xdk_block_dense_4x2, 0};
-const xdk_kernel xdk_sw = {xdk_block_sw, 0};
-const xdk_kernel xdk_xdec = {xdk_block_xdec, 0};
-const xdk_kernel xdk_xdec4 = {xdk_block_xdec, xdk_block_xdec4};
+const xdk_kernel xdk_dense_1x2 = {xdk_block_dense_1x2, 0, 0, 0};
+const xdk_kernel xdk_dense_4x2 = {xdk_block_dense_4x2, 0, 0, 0};
+const xdk_kernel xdk_sw = {xdk_block_sw, 0, xdk_block_sw1, 0};
+const xdk_kernel xdk_sw_rq = {xdk_block_sw_rq, 0, xdk_block_sw1_rq, 1};
+const xdk_kernel xdk_sw4 = {xdk_block_sw, xdk_block_sw4, xdk_block_sw1, 0};
+const xdk_kernel xdk_xdec = {xdk_block_xdec, 0, 0, 0};
+const xdk_kernel xdk_xdec4 = {xdk_block_xdec, xdk_block_xdec4, 0, 0};
