@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 bootstrap: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(JOBS)
 
 report: $(STAMP)
 	$(VENV)/bin/xdecimate report --out build/report

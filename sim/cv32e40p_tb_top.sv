@@ -49,6 +49,9 @@ module cv32e40p_tb_top #(
   logic [4:0] irq_id;
 
   cv32e40p_top #(
+`ifdef CV32E40P_XDEC  // the project's patched core (hw/cv32e40p/): 1 = xDecimate on, 0 = off
+      .COREV_XDEC      (`CV32E40P_XDEC),
+`endif
       .COREV_PULP      (1),
       .COREV_CLUSTER   (0),
       .FPU             (0),

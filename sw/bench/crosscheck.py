@@ -12,13 +12,15 @@ Programs to compare:
 
 * :func:`snippet_program` / :func:`snippet_elf`: directed timing microbenchmarks.  Each snippet
   (ISS assembler syntax, :func:`xdecimate.sw.iss.isa.assemble`, so CORE-V instructions are written
-  by name) runs between two marks; :data:`MICROBENCHMARKS` has at least one snippet per rule of
-  :mod:`xdecimate.sw.iss.timing` (but ``xdec.lb``, which the CV32E40P does not have).
+  by name) runs between two marks; :data:`MICROBENCHMARKS` (stock core) and
+  :data:`XDEC_MICROBENCHMARKS` (the extended core :data:`XDEC_CORE`) have at least one snippet
+  per rule of :mod:`xdecimate.sw.iss.timing`.
 * :func:`randprog_elf`: the random differential programs of :mod:`xdecimate.sw.bench.randprog`,
   bare-metal, with marks around the random code.
-* :func:`xpulp_program` / :func:`xpulp_elf`: random XpulpV2 programs with hardware loops.
-* :func:`kernel_agreement` / :func:`bench_cv32e40p`: the C kernels that use no xDecimate
-  instruction (``xdecimate bench --target cv32e40p``).
+* :func:`xpulp_program` / :func:`xpulp_elf` / :func:`xpulp_batch_elf`: random XpulpV2 programs
+  with hardware loops, optionally with ``xdec.lb`` and ``xdec`` CSR accesses.
+* :func:`kernel_agreement` / :func:`bench_cv32e40p`: every C kernel on the ISS and on the
+  extended core (``xdecimate bench --target cv32e40p``).
 
 The RTL target is pluggable: ``compare(elf, rtl=...)`` takes any ``run(elf) -> RunResult``.
 
@@ -30,6 +32,7 @@ The RTL target is pluggable: ``compare(elf, rtl=...)`` takes any ``run(elf) -> R
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +41,7 @@ from pathlib import Path
 from ..iss import isa, iss, memmap
 from ..iss.target import RunResult
 from ..kernels import toolchain
+from ..model import xdec_spec
 from . import randprog
 
 __all__ = [
@@ -84,15 +88,47 @@ def _arg_int(name: str, value: object, lo: int | None = None) -> None:
         raise ValueError(f"{name} must be an integer >= {lo}, not {value!r}")
 
 
-def rtl_run(elf: str | Path) -> RunResult:
-    """Run ``elf`` on the CV32E40P RTL (imported lazily: the ISS side needs no Verilator)."""
+#: The extended core the ISS models: CV32E40P with the xDecimate leaves of the ``full``
+#: configuration (every M, N, P the spec allows, as the ISS's ``xdec.lb`` reference).
+XDEC_CORE = "xdec-full"
+
+
+def rtl_run(elf: str | Path, core: str = "stock") -> RunResult:
+    """Run ``elf`` on the CV32E40P RTL (imported lazily: the ISS side needs no Verilator);
+    ``core`` as :data:`xdecimate.sim.cv32e40p.CORES` (default the stock core)."""
     from xdecimate.sim import cv32e40p
 
-    return cv32e40p.run_elf(elf)
+    return cv32e40p.run_elf(elf, core=core)
 
 
 def _iss_run(elf: str | Path) -> RunResult:
     return iss.run_elf(elf)
+
+
+#: The ISS's three translation modes, as :class:`xdecimate.sw.iss.iss.Iss` arguments (they must
+#: agree with each other and with the RTL).
+ISS_MODES: dict[str, dict[str, object]] = {
+    "loops+blocks": {},
+    "blocks": {"compile_loops": False},
+    "one-instruction": {"max_block": 1, "compile_loops": False},
+}
+
+
+def iss_runner(mode: str, max_instructions: int = 5_000_000) -> Callable[[str | Path], RunResult]:
+    """An ISS runner for :func:`compare` in one of :data:`ISS_MODES`."""
+    if mode not in ISS_MODES:
+        raise ValueError(f"mode must be one of {list(ISS_MODES)}, not {mode!r}")
+
+    def run(elf: str | Path) -> RunResult:
+        return iss.run_elf(elf, max_instructions=max_instructions, **ISS_MODES[mode])
+    return run
+
+
+def assert_agree(c: Comparison) -> None:
+    """Raise ``AssertionError`` with the report unless ``c`` is equal and has marks on both."""
+    assert c.equal, c.report()
+    assert c.iss.marks
+    assert len(c.iss.marks) == len(c.rtl.marks)
 
 
 @dataclass(frozen=True)
@@ -405,6 +441,13 @@ MICROBENCHMARKS: tuple[Micro, ...] = (
           _T.format(off=32) + "addi a5, a0, 12\ncv.start 0, a0\ncv.end 0, a5\n"
           "li a6, 3\ncv.count 0, a6\nnop\nnop\nnop\nnop"),
     Micro("simd", "simd", "cv.sdotusp.b a4, a1, a2\ncv.dotsp.b a5, a4, a2"),
+    Micro("bit manipulation", "alu",
+          "cv.extractu a4, a1, 3, 2\ncv.extract a5, a4, 7, 1\ncv.insert a5, a2, 3, 1"),
+    Micro("byte packing", "alu",
+          "cv.pack a4, a1, a2\ncv.packlo.b a4, a2, a1\ncv.packhi.b a4, a1, a2\n"
+          "cv.pack.h a5, a4, a1\ncv.shuffle2.b a5, a4, a2\ncv.shuffle.b a6, a5, a2"),
+    Micro("byte lanes", "alu", "cv.insert.b a4, a1, 2\ncv.extractu.b a5, a4, 2\n"
+          "cv.extract.b a6, a4, 3"),
     Micro("ecall", "trap", "ecall"),
     Micro("ebreak", "trap", "ebreak"),
     Micro("illegal CSR", "trap", "csrr a4, 0x7c0"),
@@ -413,6 +456,12 @@ MICROBENCHMARKS: tuple[Micro, ...] = (
     Micro("load-use", "load_use", "lw a4, 0(s11)\naddi a5, a4, 1"),
     Micro("load-use store data", "load_use", "lw a4, 0(s11)\nsw a4, 4(s11)"),
     Micro("load-use accumulator", "load_use", "lw a4, 0(s11)\ncv.sdotusp.b a4, a1, a2"),
+    Micro("load-use insert rd", "load_use", "lw a4, 0(s11)\ncv.insert a4, a1, 3, 1"),
+    Micro("load-use insert rs1", "load_use", "lhu a4, 0(s11)\ncv.insert a5, a4, 3, 1"),
+    Micro("load-use packlo.b rd", "load_use", "lw a4, 0(s11)\ncv.packlo.b a4, a1, a2"),
+    Micro("load-use packhi.b rs1", "load_use", "lhu a4, 0(s11)\ncv.packhi.b a5, a4, a2"),
+    Micro("load-use shuffle2.b rd", "load_use", "lw a4, 0(s11)\ncv.shuffle2.b a4, a1, a2"),
+    Micro("load-use insert.b rd", "load_use", "lw a4, 0(s11)\ncv.insert.b a4, a1, 1"),
     Micro("load-use hwloop count", "load_use",
           "lw a5, 64(s11)\ncv.setup 0, a5, E\nnop\nnop\nnop\nE: nop"),
     Micro("load-use back edge", "load_use",
@@ -420,6 +469,8 @@ MICROBENCHMARKS: tuple[Micro, ...] = (
     Micro("load WAW", "load_waw", "lw a4, 0(s11)\naddi a4, a1, 1"),
     Micro("load WAW csr", "load_waw", "lw a4, 0(s11)\ncsrr a4, mscratch"),
     Micro("load WAW post-increment", "load_waw", "cv.lw a4, (a3), 4\nmul a4, a1, a2"),
+    Micro("load WAW extractu", "load_waw", "lw a4, 0(s11)\ncv.extractu a4, a1, 3, 4"),
+    Micro("load WAW pack", "load_waw", "lw a4, 0(s11)\ncv.pack a4, a1, a2"),
     Micro("load WAW hidden by jal", "load_waw", "lw a4, 0(s11)\njal a4, E\nE: nop"),
     Micro("load WAW back edge", "load_waw",
           "cv.setupi 0, 4, E\nli a4, 1\nnop\nlw a4, 0(s11)\nE: nop"),
@@ -487,6 +538,46 @@ MICROBENCHMARKS: tuple[Micro, ...] = (
 )
 
 
+#: Setup of :data:`XDEC_MICROBENCHMARKS`: s3 = a legal ``xdec`` configuration (M = 8, N = 1,
+#: P = 2), s4 = one the core does not implement (m_log2 = 0), a6 = packed indices, word 16 of
+#: the buffer = the buffer's address.
+XDEC_MICRO_SETUP = ("li s3, 0x2b0000\nli s4, 0x3000\nli a6, 0x76543210\nsw s11, 64(s11)\n"
+                    "csrw 0x800, s3")
+
+#: Directed microbenchmarks of ``xdec.lb`` on the extended core (:data:`XDEC_CORE`), at least
+#: one per xDecimate timing rule; each snippet leaves a legal configuration in the CSR.
+XDEC_MICROBENCHMARKS: tuple[Micro, ...] = (
+    Micro("xdec.lb", "xdec.lb", "xdec.lb a5, s11, a6\nxdec.lb a7, s11, a6\nnop"),
+    Micro("xdec.lb load-use rs2", "load_use", "lw a6, 0(s11)\nxdec.lb a5, s11, a6\nli a6, 0"),
+    Micro("xdec.lb load-use rd", "load_use", "lw a5, 0(s11)\nxdec.lb a5, s11, a6\nnop"),
+    Micro("xdec.lb load-use rs1", "load_use", "lw a3, 64(s11)\nxdec.lb a5, a3, a6\nnop"),
+    Micro("xdec.lb dependent pair", "load_use", "xdec.lb a5, s11, a6\nxdec.lb a5, s11, a6"),
+    Micro("xdec.lb result used", "load_use", "xdec.lb a5, s11, a6\naddi a4, a5, 1"),
+    Micro("xdec.lb to x0, then nop", "load_waw", "xdec.lb zero, s11, a6\nnop\nnop"),
+    Micro("csrw xdec, then xdec.lb", "xdec_csr", "csrw 0x800, s3\nxdec.lb a5, s11, a6\nnop"),
+    Micro("csrrs xdec, then xdec.lb", "xdec_csr",
+          "csrrs a4, 0x800, zero\ncsrrsi a4, 0x800, 1\nxdec.lb a5, s11, a6\nnop"),
+    Micro("csrr xdec, then xdec.lb (no stall)", "xdec_csr",
+          "csrr a4, 0x800\nxdec.lb a5, s11, a6\ncsrr a4, 0x800"),
+    Micro("xdec.lb, unimplemented configuration", "trap_illegal",
+          "csrw 0x800, s4\nnop\nxdec.lb a5, s11, a6\ncsrw 0x800, s3"),
+    Micro("xdec.lb traps right after csrw", "trap_illegal",
+          "csrw 0x800, s4\nxdec.lb a5, s11, a6\ncsrw 0x800, s3"),
+    Micro("xdec.lb traps after a load-use", "trap_illegal",
+          "csrw 0x800, s4\nlw a6, 0(s11)\nxdec.lb a5, s11, a6\ncsrw 0x800, s3\nli a6, 0"),
+    Micro("xdec.lb funct7 != 0", "trap_illegal", ".word 0x0304e7ab\nnop"),
+    Micro("xdec.lb hwloop last after a flush", "xdec_hwloop_decode",
+          "cv.setupi 0, 4, E\nnop\nnop\ncsrr a4, mstatus\nxdec.lb a5, s11, a6\nE: nop"),
+    Micro("xdec.lb hwloop last, flush two before", "xdec_hwloop_decode",
+          "cv.setupi 0, 4, E\nnop\ncsrr a4, mstatus\nnop\nxdec.lb a5, s11, a6\nE: nop"),
+    Micro("xdec.lb hwloop", "hwloop_back_edge",
+          "cv.setupi 0, 4, E\nxdec.lb a5, s11, a6\nxdec.lb a7, s11, a6\nxdec.lb a5, s11, a6\n"
+          "E: nop"),
+    Micro("csrw xdec last, xdec.lb first of a hwloop", "xdec_csr",
+          "cv.setupi 0, 3, E\nxdec.lb a5, s11, a6\nnop\ncsrw 0x800, s3\nE: nop"),
+)
+
+
 # --------------------------------------------------------------------------------------------
 # Random XpulpV2 programs (bare metal only: qemu knows no CORE-V)
 # --------------------------------------------------------------------------------------------
@@ -498,14 +589,80 @@ _XP_BUF = 1024  # bytes of the data buffer the programs access (s11)
 _XP_COUNTS = 1024  # offset of 8 small words (loop counts 1..6) after the buffer
 
 
+#: Where the xDecimate programs keep the buffer's address (a load of it into rs1 is a load-use).
+_XP_BASE_SLOT = _XP_COUNTS + 64 + 4 * len(_XP_POOL)
+
+
 class _XpGen:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, xdec: bool = False) -> None:
         import random
 
         self.rng = random.Random(seed)
         self.lines: list[str] = []
         self.label = 0
         self.counters = 0
+        self.xdec = xdec
+
+    def xdec_csr_value(self, legal: bool = False) -> int:
+        """A random ``xdec`` CSR value: mostly legal configurations with a small counter, some
+        unimplemented ones (reserved bits, bad M/N/P) whose ``xdec.lb`` traps (not with
+        ``legal``: hardware-loop bodies never trap, see docs/iss.md)."""
+        from ..model.xdec_ref import csr_pack
+
+        g = self.rng
+        # cnt < 4096 keeps every address inside DMEM (rs1 + 16·cnt + 15; the harness has no
+        # bus errors): illegal values differ from legal ones only in the configuration fields
+        value = csr_pack(m=g.choice((4, 8, 16)), n=g.choice((1, 2)), p=g.choice((1, 2, 4)),
+                         cnt=g.choice((0, 0, g.randrange(64), g.randrange(4096))))
+        if legal or g.random() < 0.85:
+            return value
+        f = {x.name: x for x in xdec_spec.CSR_FIELDS}
+        name, bad = g.choice((("m_log2", g.choice((0, 1, 5, 6, 7))), ("n_log2", g.choice((2, 3))),
+                              ("p_log2", 3), ("reserved", g.randrange(1, 512))))
+        mask = ((1 << f[name].width) - 1) << f[name].lsb
+        return (value & ~mask) | (bad << f[name].lsb)
+
+    def xdec_op(self, in_loop: bool) -> list[str]:
+        """``xdec.lb`` with random register overlaps, dependent pairs and load-use on each
+        operand, or an access of the ``xdec`` CSR (the base is the buffer, s0 or a register
+        just pointed into it, so every address stays inside DMEM for any counter value)."""
+        g, r = self.rng, self.r
+        k = g.random()
+        if k < 0.18:
+            kind = g.choice(("csrw", "csrw", "csrr", "csrrs", "csrrc", "csrrwi", "csrrsi"))
+            if kind == "csrr" or (in_loop and kind != "csrw"):
+                return [f"csrr {g.choice((*_XP_POOL, 'zero'))}, 0x800"]
+            if kind.endswith("i"):
+                return [f"{kind} {r()}, 0x800, {g.randrange(32)}"]
+            t = r()
+            # csrrs never sets cnt bits 12..15 (cnt < 4096, see xdec_csr_value)
+            val = self.xdec_csr_value(in_loop) if kind == "csrw" else \
+                g.getrandbits(32) & ~(0xF << 12)
+            op = "csrw 0x800, {t}" if kind == "csrw" else f"{kind} {r()}, 0x800, {{t}}"
+            return [f"li {t}, {val}", op.format(t=t)]
+        rd = g.choice((*_XP_POOL, "zero")) if g.random() < 0.95 else "zero"
+        rs2 = r()
+        base = g.choice(("s11", "s11", "s0", "pool", "loaded"))
+        pre: list[str] = []
+        if base == "pool":  # rd may be rs1 (and rs2) here
+            rs1 = rd if rd != "zero" and g.random() < 0.4 else r()
+            pre.append(f"addi {rs1}, s11, {g.randrange(0, 256)}")
+            if rs1 == rs2:
+                rs2 = rs1
+        elif base == "loaded":  # load-use on rs1
+            rs1 = r()
+            pre.append(f"lw {rs1}, {_XP_BASE_SLOT}(s11)")
+        else:
+            rs1 = base
+        targets = [t for t in (rs2, rd) if t not in ("zero", rs1)]
+        if targets and g.random() < 0.2:  # load-use on rs2 or rd (never clobbering the base)
+            pre.append(f"lw {g.choice(targets)}, {self.off(4, 0.0)}(s11)")
+        if rd == "zero" or g.random() < 0.5:
+            rs2 = rd if rd != "zero" and g.random() < 0.2 else rs2  # rd = rs2
+        out = [*pre, f"xdec.lb {rd}, {rs1}, {rs2}"]
+        if g.random() < 0.3 and rs1 not in _XP_POOL:  # a dependent second one (same rd)
+            out.append(f"xdec.lb {rd}, {rs1}, {rs2}")
+        return out
 
     def lab(self) -> str:
         self.label += 1
@@ -521,10 +678,23 @@ class _XpGen:
     def op(self, in_loop: bool) -> list[str]:
         """One instruction (or a few outside loops) of a random kind."""
         g, r = self.rng, self.r
+        if self.xdec and g.random() < 0.25:
+            return self.xdec_op(in_loop)
         k = g.random()
-        if k < 0.22:
+        if k < 0.15:
             mn = g.choice(("add", "sub", "xor", "or", "and", "sll", "srl", "sra", "slt", "sltu",
                            "cv.min", "cv.max", "cv.minu", "cv.maxu", "cv.clipr", "cv.clipur"))
+            return [f"{mn} {r()}, {r()}, {r()}"]
+        if k < 0.22:  # bit manipulation and byte packing (rd read by insert, pack*.b, shuffle2)
+            kind = g.random()
+            if kind < 0.35:
+                mn = g.choice(("cv.extract", "cv.extractu", "cv.insert", "cv.insert"))
+                return [f"{mn} {r()}, {r()}, {g.randint(0, 31)}, {g.randint(0, 31)}"]
+            if kind < 0.55:
+                mn = g.choice(("cv.extract.b", "cv.extractu.b", "cv.insert.b"))
+                return [f"{mn} {r()}, {r()}, {g.randint(0, 3)}"]
+            mn = g.choice(("cv.pack", "cv.pack.h", "cv.packlo.b", "cv.packhi.b", "cv.shuffle.b",
+                           "cv.shuffle2.b"))
             return [f"{mn} {r()}, {r()}, {r()}"]
         if k < 0.30:
             mn = g.choice(("addi", "xori", "andi", "slti"))
@@ -596,6 +766,9 @@ class _XpGen:
             head = [f"li s2, {count}", f"cv.setup {level}, s2, {end}"]
         else:  # count loaded right before the setup (load-use into cv.setup)
             head = [f"lw s2, {_XP_COUNTS + 4 * (count - 1)}(s11)", f"cv.setup {level}, s2, {end}"]
+        if self.xdec:
+            # a legal configuration before the loop: no xdec.lb traps inside a body
+            self.lines += [f"li s3, {self.xdec_csr_value(True)}", "csrw 0x800, s3"]
         self.lines += [f"addi s0, s11, {g.randrange(0, 256, 4)}", *head]
         if level == 1:
             self.lines += self.body(g.randint(0, 2))
@@ -631,7 +804,8 @@ class _XpGen:
             self.loop(1 if g.random() < 0.3 else 0)
 
 
-def xpulp_program(seed: int, n_ops: int = 150) -> tuple[str, str, bytes]:
+def xpulp_program(seed: int, n_ops: int = 150, *, xdec: bool = False
+                  ) -> tuple[str, str, bytes]:
     """A random XpulpV2 program for :func:`snippet_program`: ``(code, setup, data)``.
 
     RV32IM plus post-increment, register-indexed and register-post-increment loads and stores,
@@ -640,6 +814,10 @@ def xpulp_program(seed: int, n_ops: int = 150) -> tuple[str, str, bytes]:
     register and loaded counts; nested, with loads, multi-cycle and misaligned accesses at the
     body's ends) with few data registers, so that every hazard shows up.  The code ends by
     storing its registers into the data buffer, so memory snapshots compare the results.
+    ``xdec``: a quarter of the operations are ``xdec.lb`` (random register overlaps rd = rs1,
+    rd = rs2, rd = x0; dependent pairs; load-use on rs1, rs2 and rd; at every position of
+    hardware-loop bodies) and reads and writes of the ``xdec`` CSR with legal and unimplemented
+    configurations (those ``xdec.lb`` trap: run with a trap handler, see :func:`xpulp_elf`).
 
     Raises
     ------
@@ -648,10 +826,14 @@ def xpulp_program(seed: int, n_ops: int = 150) -> tuple[str, str, bytes]:
     """
     _arg_int("seed", seed)
     _arg_int("n_ops", n_ops, 1)
-    g = _XpGen(seed)
+    if not isinstance(xdec, bool):
+        raise TypeError(f"xdec must be a bool, not {type(xdec).__name__} {xdec!r}")
+    g = _XpGen(seed, xdec)
     rng = g.rng
     setup = [f"li {r}, {rng.getrandbits(32)}" for r in _XP_POOL] + \
-        ["li s1, 12", "mv s0, s11"]
+        ["li s1, 12", "mv s0, s11", f"sw s11, {_XP_BASE_SLOT}(s11)"]
+    if xdec:
+        setup += [f"li s3, {g.xdec_csr_value()}", "csrw 0x800, s3"]
     for _ in range(n_ops):
         if rng.random() < 0.12:
             g.control()
@@ -660,14 +842,49 @@ def xpulp_program(seed: int, n_ops: int = 150) -> tuple[str, str, bytes]:
     g.lines += [f"sw {r}, {_XP_COUNTS + 64 + 4 * i}(s11)" for i, r in enumerate(_XP_POOL)]
     data = bytes(rng.getrandbits(8) for _ in range(_XP_BUF))
     data += b"".join(c.to_bytes(4, "little") for c in range(1, 9))  # loop counts
-    data += bytes(32 + 4 * len(_XP_POOL))  # counter values, then the final registers
+    data += bytes(32 + 4 * len(_XP_POOL) + 4)  # counters, final registers, the base slot
+    if xdec:
+        g.lines += ["csrr s3, 0x800", f"sw s3, {_XP_BASE_SLOT}(s11)"]  # the final CSR
     return "\n".join(g.lines), "\n".join(setup), data
 
 
-def xpulp_elf(seed: int, n_ops: int = 150) -> Path:
-    """:func:`xpulp_program` built as a one-snippet program (marks 0 and 1 around it)."""
-    code, setup, data = xpulp_program(seed, n_ops)
-    return snippet_elf([code], setup=setup, data=data)
+def xpulp_batch_elf(seeds: Sequence[int], n_ops: int = 60, *, xdec: bool = False) -> Path:
+    """Several :func:`xpulp_program` programs in one ELF, one marked region each (so that many
+    random programs cost one build and one run per target).
+
+    Each program starts from its own setup (registers, ``s0``/``s1``, the ``xdec`` CSR) and
+    ends by folding its data registers and the ``xdec`` CSR into a running hash in ``s4``,
+    stored at the end: every program's results reach the compared memory.  The data buffer is
+    the first program's and is shared (later programs see what earlier ones stored).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``seeds`` not a non-empty list or tuple of ints; ``n_ops`` as :func:`xpulp_program`.
+    """
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (list, tuple, range)):
+        raise TypeError(f"seeds must be a list, tuple or range of ints, not "
+                        f"{type(seeds).__name__} {seeds!r}")
+    if len(seeds) == 0:
+        raise ValueError("seeds must name at least one program")
+    snippets, data = [], b""
+    fold = [f"slli s5, s4, 5\nadd s4, s4, s5\nxor s4, s4, {r}" for r in _XP_POOL]
+    if xdec:
+        fold.append("csrr s3, 0x800\nxor s4, s4, s3")
+    for k, seed in enumerate(seeds):
+        code, setup, d = xpulp_program(seed, n_ops, xdec=xdec)
+        data = data or d
+        snippets.append("\n".join((setup, code, *fold,
+                                   f"sw s4, {_XP_BASE_SLOT + 4}(s11)" if k == len(seeds) - 1
+                                   else "")))
+    return snippet_elf(snippets, setup="li s4, 0", data=data + bytes(4), handler=xdec)
+
+
+def xpulp_elf(seed: int, n_ops: int = 150, *, xdec: bool = False) -> Path:
+    """:func:`xpulp_program` built as a one-snippet program (marks 0 and 1 around it); with
+    ``xdec``, a trap handler resumes after each trapping ``xdec.lb``."""
+    code, setup, data = xpulp_program(seed, n_ops, xdec=xdec)
+    return snippet_elf([code], setup=setup, data=data, handler=xdec)
 
 
 # --------------------------------------------------------------------------------------------
@@ -769,7 +986,11 @@ def csr_scan_results(elf: str | Path, result: RunResult, addrs: Sequence[int] = 
 # C kernels on both targets (for `xdecimate bench --target cv32e40p` and the report)
 
 #: The kernels the CV32E40P can run (no xDecimate instruction).
-RTL_KERNELS = ("dense_1x2", "dense_4x2", "sw")
+#: Kernels :func:`kernel_agreement` runs on both targets: all of them (the xDecimate ones on the
+#: extended core :data:`XDEC_CORE`).
+RTL_KERNELS = ("dense_1x2", "dense_4x2", "sw", "sw_rq", "sw4", "xdec", "xdec4")
+#: The kernels without xDecimate instructions (those the stock core runs too).
+STOCK_KERNELS = ("dense_1x2", "dense_4x2", "sw", "sw_rq", "sw4")
 
 
 @dataclass(frozen=True)
@@ -797,11 +1018,12 @@ class KernelAgreement:
 
 
 def kernel_agreement(layers: dict[str, object], patterns: Sequence[str], *,
-                     kernels: Sequence[str] = RTL_KERNELS,
+                     kernels: Sequence[str] = RTL_KERNELS, core: str = XDEC_CORE,
                      log: Callable[[str], None] = print) -> list[KernelAgreement]:
     """Run ``kernels`` on ``layers`` (name -> :class:`xdecimate.sw.kernels.harness.FCShape` or
-    ``ConvShape``) on both targets.  Dense kernels run once per layer (with the first
-    pattern's data), the software-sparse kernel once per pattern.
+    ``ConvShape``) on the ISS and on the RTL ``core`` (default the extended core; ``"stock"``
+    runs only :data:`STOCK_KERNELS`).  Dense kernels run once per layer (with the first
+    pattern's data), the sparse kernels once per pattern.
 
     Raises
     ------
@@ -825,17 +1047,19 @@ def kernel_agreement(layers: dict[str, object], patterns: Sequence[str], *,
         raise ValueError(f"kernels must name at least one of {RTL_KERNELS}, not {kernels!r}")
     if not callable(log):
         raise TypeError(f"log must be callable, not {type(log).__name__} {log!r}")
-    bad = [k for k in kernels if k not in RTL_KERNELS]
+    allowed = STOCK_KERNELS if core in ("stock", "xdec-off") else RTL_KERNELS
+    bad = [k for k in kernels if k not in allowed]
     if bad:
-        raise ValueError(f"kernels must be among {RTL_KERNELS} (no xDecimate on the CV32E40P), "
+        raise ValueError(f"kernels must be among {allowed} (no xDecimate on the {core} core), "
                          f"not {bad!r}")
+    rtl = functools.partial(rtl_run, core=core)
     out = []
     for name, shape in layers.items():
         for kernel in kernels:
             for pattern in (patterns if kernel not in ck.DENSE_KERNELS else patterns[:1]):
                 case = ck.make_case(shape, pattern)  # type: ignore[arg-type]
                 elf = ck.build(case, kernel)
-                c = compare(elf, name=f"{name} {kernel} {pattern}")
+                c = compare(elf, name=f"{name} {kernel} {pattern}", rtl=rtl)
                 ri = ck.region_totals(c.iss)["kernel"]
                 rr = ck.region_totals(c.rtl)["kernel"]
                 exact = bool(np.array_equal(ck.read_output(elf, c.rtl, case), case.golden))
@@ -897,10 +1121,11 @@ def bench_cv32e40p(*, quick: bool = False, patterns: Sequence[str] | None = None
         bench.QUICK_PATTERNS if quick else ("1:4", "1:8", "1:16", "2:8"))
     rows = kernel_agreement(layers, pats, log=log)  # type: ignore[arg-type]
     ok = all(r.equal and r.bit_exact for r in rows)
-    md = (f"Kernel cycles (marked whole-kernel region) of the C kernels without xDecimate "
-          f"instructions, on the ISS and on the CV32E40P v1.8.3 RTL (`sim/cv32e40p.py`), same "
-          f"ELF; {sum(r.equal for r in rows)} of {len(rows)} runs agree exactly (every marked "
-          f"region, retired instructions, data memory).\n\n" + agreement_markdown(rows))
+    md = (f"Kernel cycles (marked whole-kernel region) of every C kernel, on the ISS and on the "
+          f"CV32E40P v1.8.3 RTL extended with xDecimate (`{XDEC_CORE}`: the project's patch "
+          f"`hw/cv32e40p/`, `sim/cv32e40p.py`), same ELF; {sum(r.equal for r in rows)} of "
+          f"{len(rows)} runs agree exactly (every marked region, retired instructions, data "
+          f"memory).\n\n" + agreement_markdown(rows))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "cv32e40p.md").write_text("# ISS vs CV32E40P RTL\n\n" + md + "\n")

@@ -350,6 +350,61 @@ class _Gen:
         return [f"v = ({self.r('rs1')} ^ 0x80000000) - 0x80000000",
                 f"{self.w('rd')} = (-v if v < 0 else v) & {M32}"]
 
+    # bit manipulation and SIMD byte packing (CV32E40P ALU: ALU_BEXT/BEXTU/BINS, the shuffle
+    # unit for pack/shuffle/insert/extract) --------------------------------------------------
+    def s_cv_extract(self) -> list[str]:
+        is3, is2 = self.o["is3"], self.o["is2"]
+        sign = 1 << is3
+        return [f"v = ((({self.r('rs1')} ^ 0x80000000) - 0x80000000) >> {is2}) "
+                f"& {(sign << 1) - 1}",
+                f"{self.w('rd')} = ((v ^ {sign}) - {sign}) & {M32}"]
+
+    def s_cv_extractu(self) -> list[str]:
+        is3, is2 = self.o["is3"], self.o["is2"]
+        return [f"{self.w('rd')} = ({self.r('rs1')} >> {is2}) & {(1 << (is3 + 1)) - 1}"]
+
+    def s_cv_insert(self) -> list[str]:
+        is3, is2 = self.o["is3"], self.o["is2"]
+        m = (((1 << (is3 + 1)) - 1) << is2) & M32
+        return [f"{self.w('rd')} = (({self.r('rs1')} << {is2}) & {m}) "
+                f"| ({self.r('rd')} & {m ^ M32})"]
+
+    def s_cv_pack(self) -> list[str]:
+        return [f"{self.w('rd')} = ({self.r('rs1')} & 0xFFFF) << 16 | {self.r('rs2')} & 0xFFFF"]
+
+    def s_cv_pack_h(self) -> list[str]:
+        return [f"{self.w('rd')} = {self.r('rs1')} & 0xFFFF0000 | {self.r('rs2')} >> 16"]
+
+    def s_cv_packlo_b(self) -> list[str]:
+        return [f"{self.w('rd')} = {self.r('rd')} & 0xFFFF0000 | ({self.r('rs1')} & 255) << 8 "
+                f"| {self.r('rs2')} & 255"]
+
+    def s_cv_packhi_b(self) -> list[str]:
+        return [f"{self.w('rd')} = {self.r('rd')} & 0xFFFF | ({self.r('rs1')} & 255) << 24 "
+                f"| ({self.r('rs2')} & 255) << 16"]
+
+    def s_cv_shuffle_b(self) -> list[str]:
+        terms = " | ".join(f"(a >> ((b >> {8 * i}) & 3) * 8 & 255) << {8 * i}"
+                           for i in range(4))
+        return [f"a = {self.r('rs1')}", f"b = {self.r('rs2')}", f"{self.w('rd')} = {terms}"]
+
+    def s_cv_shuffle2_b(self) -> list[str]:
+        terms = " | ".join(f"((a if b >> {8 * i + 2} & 1 else c) >> ((b >> {8 * i}) & 3) * 8 "
+                           f"& 255) << {8 * i}" for i in range(4))
+        return [f"a = {self.r('rs1')}", f"b = {self.r('rs2')}", f"c = {self.r('rd')}",
+                f"{self.w('rd')} = {terms}"]
+
+    def s_cv_extract_b(self) -> list[str]:
+        return [f"{self.w('rd')} = {_byte(self.r('rs1'), self.o['imm'], True)} & {M32}"]
+
+    def s_cv_extractu_b(self) -> list[str]:
+        return [f"{self.w('rd')} = {_byte(self.r('rs1'), self.o['imm'], False)}"]
+
+    def s_cv_insert_b(self) -> list[str]:
+        sh = 8 * self.o["imm"]
+        return [f"{self.w('rd')} = {self.r('rd')} & {(255 << sh) ^ M32} "
+                f"| ({self.r('rs1')} & 255) << {sh}"]
+
     def s_xdec_lb(self) -> list[str]:
         return [f"res = XDEC(XC[0], {self.r('rs1')}, {self.r('rs2')}, {self.r('rd')}, RD8)",
                 "XC[0] = res.csr", f"{self.w('rd')} = res.rd"]
@@ -456,6 +511,17 @@ def _overlaps_jump(prev: isa.Decoded, cur: isa.Decoded | None) -> bool:
     return sem == "jal" or (sem == "jalr" and cur.ops["rs1"] not in prev.reg_writes())
 
 
+def _writes_xdec_csr(d: isa.Decoded) -> bool:
+    """``d`` writes the ``xdec`` CSR: csrrw/csrrwi always, csrrs/csrrc(i) with a non-zero
+    source (with x0 or uimm 0 they only read, as the RTL decodes them)."""
+    if d.insn.sem != "csr" or d.ops["csr"] != xdec_spec.CSR_ADDR:
+        return False
+    mn = d.insn.mnemonic
+    if mn.startswith("csrrw"):
+        return True
+    return bool(d.ops["uimm"] if mn.endswith("i") else d.ops["rs1"])
+
+
 def _stall(prev: isa.Decoded | None, cur: isa.Decoded | None) -> int:
     """Hazard cycles of ``cur`` caused by the instruction ``prev`` right before it."""
     if prev is None or cur is None:
@@ -470,6 +536,11 @@ def _stall(prev: isa.Decoded | None, cur: isa.Decoded | None) -> int:
             elif (rd in cur.reg_writes() and not _is_load(cur)
                   and cur.insn.sem not in ("jal", "jalr")):
                 stall += timing.LOAD_WAW
+        elif ("rd" in cur.insn.writes and cur.ops["rd"] == 0 and not _is_load(cur)
+              and cur.insn.sem not in ("jal", "jalr")):
+            stall += timing.LOAD_WAW  # a load to x0, then an ALU write to x0 (e.g. nop)
+    if cur.insn.sem == "xdec_lb" and _writes_xdec_csr(prev):
+        stall += timing.XDEC_CSR
     if cur.insn.sem == "jalr" and cur.ops["rs1"] in prev.reg_writes():
         stall += timing.JALR_DEP
     elif timing.class_of(prev.insn) in timing.EX_MULTICYCLE and _overlaps_jump(prev, cur):
@@ -972,13 +1043,15 @@ class Iss:
         costs a bubble unless a stall around the last instruction hides it."""
         if last is None or _stall(last, first) > 0:
             return 0
+        # an xdec.lb as the last instruction costs one more (measured on the extended core)
+        extra = timing.XDEC_HWLOOP_DECODE if last.insn.sem == "xdec_lb" else 0
         if self._flush_pc == e - 8:  # the second-to-last was decoded after the flush too
             prev = self._peek(e - 8)
             prev_mis = self._mis[2] if _mem_access(last) else self._mis[1]
             if prev is not None and (prev_mis or timing.class_of(prev.insn) in timing.EX_MULTICYCLE
                                      or _stall(prev, last)):
                 return 0  # the last instruction waits in ID: the jump's fetch overlaps that
-        return timing.HWLOOP_DECODE
+        return timing.HWLOOP_DECODE + extra
 
     def _at_loop_end(self, fn: Callable[[], int], pc: int) -> Callable[[], int]:
         """Wrap the handler of a system instruction that is the last of a hardware-loop body."""
@@ -1070,6 +1143,12 @@ class Iss:
         C = self._C
         if sem == "csr":
             slow = d.ops["csr"] in timing.CSR_SLOW
+            nxt = self._peek(pc + 4)
+            # xdec_csr: an xdec.lb right after a write of the xdec CSR waits one cycle (at a
+            # hardware-loop end, _hwl adds it for the instruction that really follows)
+            if (pc + 4 not in self._loop_ends and nxt is not None
+                    and nxt.insn.sem == "xdec_lb" and _writes_xdec_csr(d)):
+                cyc += timing.XDEC_CSR
 
             def fn() -> int:
                 self._csr_op(d, pc)
@@ -1292,8 +1371,10 @@ class Iss:
         self._C[0] += cycles
         return csr[CSR_MTVEC] & 0xFFFF_FF00
 
-    def _locate(self, exc: BaseException) -> tuple[int, int] | None:
-        """(pc of the faulting instruction, static cycles before it) from the traceback."""
+    def _locate(self, exc: BaseException) -> tuple[int, int, int] | None:
+        """(pc of the faulting instruction, static cycles before it, its index in the block or
+        loop body) from the traceback.  Index 0: the code before it (the previous block or the
+        back edge) already paid its hazard stall."""
         tb = exc.__traceback__
         found = None
         while tb is not None:
@@ -1310,7 +1391,7 @@ class Iss:
                                  f"(line {lineno})") from exc
         self._C[0] += before[idx]
         self._C[1] += ins[idx]
-        return start + 4 * idx, before[idx]
+        return start + 4 * idx, before[idx], idx
 
     def _exception(self, exc: BaseException, pc: int) -> int:
         loc = self._locate(exc)
@@ -1319,6 +1400,11 @@ class Iss:
         if isinstance(exc, _IllegalEncoding):
             return self._trap(pc, CAUSE_ILLEGAL, _TRAP_ILLEGAL_CYCLES)
         if isinstance(exc, xdec_ref.IllegalInstruction):
+            d = self._peek(pc)
+            if loc is not None and loc[2]:  # its own hazard stall comes before the trap
+                self._C[0] += _stall(self._peek(pc - 4), d)
+            if d is not None and d.insn.sem == "xdec_lb":  # an unimplemented configuration
+                return self._trap(pc, CAUSE_ILLEGAL, _TRAP_ILLEGAL_CYCLES)
             return self._trap(pc, CAUSE_ILLEGAL)
         if isinstance(exc, _AccessFault):
             self._C[0] += exc.extra

@@ -71,7 +71,9 @@ _RTL = "RTL measured (sw/bench/crosscheck.py MICROBENCHMARKS)"
 
 #: Timing classes.  ``cycles`` is an int for fixed costs, a formula string otherwise.
 TIMING: dict[str, Rule] = {r.name: r for r in (
-    Rule("alu", 1, "RV32I computational, lui/auipc, wfi, cv.min/max/clip/abs", _MANUAL),
+    Rule("alu", 1, "RV32I computational, lui/auipc, wfi, cv.min/max/clip/abs, bit "
+         "manipulation and byte packing (cv.extract[u], cv.insert, cv.pack*, cv.shuffle*, "
+         "cv.extract[u].b, cv.insert.b)", _MANUAL),
     Rule("mul", 1, "mul, cv.mac, cv.msu (single-cycle 32x32 multiplier)", _MANUAL),
     Rule("mulh", 5, "mulh, mulhsu, mulhu (upper word)", _MANUAL),
     Rule("div", "3 + s", "div/divu/rem/remu: s = shift count of the serial divider, see "
@@ -101,16 +103,19 @@ TIMING: dict[str, Rule] = {r.name: r for r in (
          "(the setup instructions are single-cycle ALU-free writes)"),
     Rule("simd", 1, "cv.dot*.b / cv.sdot*.b (single-cycle dot-product multiplier)", _MANUAL),
     Rule("trap", 4, "ecall, ebreak, an illegal CSR access (unknown CSR, write to a read-only "
-         "one), an illegal xdec.lb configuration, and (ISS only) a jump or taken branch to a "
-         "target that is not 4-byte aligned, after the jump's hazard cycles: from the trapping "
-         "instruction to the handler's first instruction leaving ID; the trapping instruction "
-         "does not retire (not counted in minstret)",
+         "one), and (ISS only) a jump or taken branch to a target that is not 4-byte aligned: "
+         "from the trapping instruction to the handler's first instruction leaving ID, after "
+         "the trapping instruction's own hazard cycles (e.g. a load-use stall on its operands); "
+         "the trapping instruction does not retire (not counted in minstret)",
          f"{_RTL}; RTL cv32e40p_id_stage.sv:1639 (minstret excludes illegal/ecall/ebreak); "
          "controller DECODE -> FLUSH_EX -> FLUSH_WB -> fetch of mtvec"),
-    Rule("trap_illegal", 5, "a word that decodes to no instruction: as trap, one cycle more",
+    Rule("trap_illegal", 5, "a word that decodes to no instruction, and an xdec.lb whose CSR "
+         "holds a configuration the core does not implement: as trap, one cycle more",
          f"{_RTL}; the decoder clears every EX enable of an illegal instruction, so FLUSH_EX "
          "waits one more cycle for ex_valid (RTL cv32e40p_controller.sv:923, "
-         "cv32e40p_ex_stage.sv:476); an illegal CSR access keeps csr_access and does not"),
+         "cv32e40p_ex_stage.sv:476); an illegal CSR access keeps csr_access and does not. "
+         "xdec.lb: measured on the extended core (hw/cv32e40p/xdecimate.patch feeds the "
+         "decompress's illegal flag into the decoder's illegal_insn_o)"),
     Rule("mret", 5, "mret: flush and jump to mepc",
          f"{_RTL} (controller DECODE -> FLUSH_EX -> FLUSH_WB -> XRET_JUMP -> fetch of mepc)"),
     Rule(_XDEC.mnemonic, _XDEC.cycles, "xDecimate indexed byte load (like a byte load)",
@@ -134,10 +139,22 @@ HAZARDS: tuple[Hazard, ...] = (
            "manual pipeline.rst, Hazards"),
     Hazard("load_waw", 1, "the instruction right after a load writes the loaded register "
            "through the ALU write port without reading it (any instruction but a load, jal or "
-           "jalr; e.g. lw a0 then li a0): the same stall as a load-use; applies across a "
-           "hardware-loop back edge and into the instruction after the loop",
+           "jalr; e.g. lw a0 then li a0): the same stall as a load-use; also for x0 (a load to "
+           "x0, then any ALU write to x0 such as nop: the RTL compares the write addresses "
+           "without excluding x0); applies across a hardware-loop back edge and into the "
+           "instruction after the loop",
            f"{_RTL}; RTL cv32e40p_controller.sv load_stall_o (regfile_waddr_ex_i == "
            "regfile_alu_waddr_id_i)"),
+    Hazard("xdec_csr", 1, "xdec.lb right after an instruction that writes the xdec CSR "
+           "(csrrw/csrrwi, or csrrs/csrrc/csrrsi/csrrci with a non-zero rs1 or uimm): the xdec.lb "
+           "waits one cycle in ID, so that it and its trap decision use the written value; "
+           "applies across a hardware-loop back edge",
+           "RTL hw/cv32e40p/xdecimate.patch: cv32e40p_id_stage.sv xdec_csr_stall (a write of CSR "
+           "xdec in EX) through the controller's load stall"),
+    Hazard("xdec_hwloop_decode", 1, "an xdec.lb as the last instruction of a hardware-loop "
+           "body whose back edge costs the hwloop_decode bubble: one cycle more",
+           "measured on the extended core (xdec.lb last, after a slow CSR access in the body: "
+           "+1 per back edge over lb in its place); the RTL cause is not yet pinned down"),
     Hazard("jalr_dep", 1, "jalr reads a register written by the immediately preceding "
            "instruction (on top of load_use if that was a load)", "manual pipeline.rst, Hazards"),
     Hazard("jalr_self", 1, "jalr whose rd is its rs1 (not x0), unless the jump overlaps (below): "
@@ -182,6 +199,8 @@ MISALIGNED = _HAZ["misaligned"]
 LOAD_WAW = _HAZ["load_waw"]
 JUMP_OVERLAP = _HAZ["jump_overlap"]
 HWLOOP_DECODE = _HAZ["hwloop_decode"]
+XDEC_CSR = _HAZ["xdec_csr"]
+XDEC_HWLOOP_DECODE = _HAZ["xdec_hwloop_decode"]
 
 
 def class_of(insn: object) -> str:

@@ -13,30 +13,14 @@ import pytest
 from xdecimate.sim import cv32e40p
 from xdecimate.sw.bench import crosscheck as xc
 from xdecimate.sw.iss import isa, timing
-from xdecimate.sw.iss.iss import Iss
 from xdecimate.sw.iss.target import Mark, TargetError
 from xdecimate.sw.kernels import harness as ck
 
 #: The ISS in its three translation modes (tests/sw/iss/test_iss.py checks they agree).
-MODES = {
-    "loops+blocks": {},
-    "blocks": {"compile_loops": False},
-    "one-instruction": {"max_block": 1, "compile_loops": False},
-}
+MODES = xc.ISS_MODES
+_iss = xc.iss_runner
+_agree = xc.assert_agree
 
-
-def _iss(mode: str):
-    def run(elf: Path):
-        iss = Iss(**MODES[mode])
-        iss.load_elf(elf)
-        return iss.run(max_instructions=5_000_000)
-    return run
-
-
-def _agree(c: xc.Comparison) -> None:
-    assert c.equal, c.report()
-    assert c.iss.marks
-    assert len(c.iss.marks) == len(c.rtl.marks)
 
 
 # --------------------------------------------------------------------------------------------
@@ -50,9 +34,9 @@ def _micro_elf() -> Path:
 
 
 def test_microbenchmarks_cover_every_timing_rule():
-    rules = {m.rule for m in xc.MICROBENCHMARKS}
-    # xdec.lb is ours: the CV32E40P has no xDecimate (its timing comes from sw/model/xdec_spec.py)
-    expected = (set(timing.TIMING) - {"xdec.lb"}) | {h.name for h in timing.HAZARDS}
+    # the stock core's rules by MICROBENCHMARKS, xDecimate's on the extended core
+    rules = {m.rule for m in xc.MICROBENCHMARKS} | {m.rule for m in xc.XDEC_MICROBENCHMARKS}
+    expected = set(timing.TIMING) | {h.name for h in timing.HAZARDS}
     assert rules == expected
     assert len({m.name for m in xc.MICROBENCHMARKS}) == len(xc.MICROBENCHMARKS)
 
@@ -156,7 +140,10 @@ def test_xpulp_generator_is_deterministic_and_exercises_hardware_loops():
     assert xc.xpulp_program(3) == (code, setup, data)
     assert xc.xpulp_program(4)[0] != code
     text = "\n".join(xc.xpulp_program(s)[0] for s in range(20))
-    for mnemonic in ("cv.setupi", "cv.setup ", "cv.lw", "cv.sdot", "mulh", "csrr", "jalr"):
+    for mnemonic in ("cv.setupi", "cv.setup ", "cv.lw", "cv.sdot", "mulh", "csrr", "jalr",
+                     "cv.extract ", "cv.extractu ", "cv.insert ", "cv.pack ", "cv.pack.h",
+                     "cv.packlo.b", "cv.packhi.b", "cv.shuffle.b", "cv.shuffle2.b",
+                     "cv.extract.b", "cv.extractu.b", "cv.insert.b"):
         assert mnemonic in text
 
 
@@ -178,10 +165,16 @@ def test_random_asm_programs_agree_more_seeds(seed):
 
 FC = ck.FCShape(k=96, cout=6, tokens=4, name="fc_small")
 CONV = ck.ConvShape(h=4, w=4, cin=8, cout=6, name="conv_small")
+#: an odd pixel count: the software-sparse kernels' single-pixel (P = 1) tail
+FC_ODD = ck.FCShape(k=64, cout=6, tokens=3, name="fc_odd")
 KERNEL_CASES = [(shape, kernel, pattern) for shape in (FC, CONV)
                 for kernel, patterns in (("dense_1x2", ("1:4",)), ("dense_4x2", ("1:4",)),
-                                         ("sw", ("1:4", "1:8", "1:16", "2:8")))
-                for pattern in patterns]
+                                         ("sw", ("1:4", "1:8", "1:16", "2:8")),
+                                         ("sw_rq", ("1:8", "2:16")),
+                                         ("sw4", ("1:4", "1:16", "2:8")))
+                for pattern in patterns] + [
+    (FC_ODD, kernel, pattern) for kernel in ("sw", "sw_rq") for pattern in ("1:4", "2:4", "1:16")
+] + [(ck.FCShape(k=64, cout=5, tokens=7, name="fc_quad_pair_one"), "sw4", "1:8")]
 
 
 @pytest.mark.parametrize(("shape", "kernel", "pattern"), KERNEL_CASES,
@@ -252,14 +245,16 @@ def test_snippets_may_not_write_reserved_registers():
 
 
 def test_kernel_agreement_rows_and_table():
-    rows = xc.kernel_agreement({"fc": FC}, ["1:8", "2:8"], log=lambda m: None)
+    rows = xc.kernel_agreement({"fc": FC}, ["1:8", "2:8"], log=lambda m: None,
+                               kernels=("dense_1x2", "dense_4x2", "sw", "xdec", "xdec4"))
     assert [(r.kernel, r.pattern) for r in rows] == [
-        ("dense_1x2", "dense"), ("dense_4x2", "dense"), ("sw", "1:8"), ("sw", "2:8")]
+        ("dense_1x2", "dense"), ("dense_4x2", "dense"), ("sw", "1:8"), ("sw", "2:8"),
+        ("xdec", "1:8"), ("xdec", "2:8"), ("xdec4", "1:8"), ("xdec4", "2:8")]
     for r in rows:
         assert (r.equal, r.bit_exact, r.rtl_cycles - r.iss_cycles) == (True, True, 0), r
-    assert "| fc | fc | 2:8 | sw |" in xc.agreement_markdown(rows)
-    with pytest.raises(ValueError, match=r"no xDecimate on the CV32E40P\), not \['xdec'\]"):
-        xc.kernel_agreement({"fc": FC}, ["1:8"], kernels=("sw", "xdec"))
+    assert "| fc | fc | 2:8 | xdec4 |" in xc.agreement_markdown(rows)
+    with pytest.raises(ValueError, match=r"no xDecimate on the stock core\), not \['xdec'\]"):
+        xc.kernel_agreement({"fc": FC}, ["1:8"], kernels=("sw", "xdec"), core="stock")
 
 
 # --------------------------------------------------------------------------------------------
