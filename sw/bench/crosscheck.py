@@ -570,6 +570,13 @@ XDEC_MICROBENCHMARKS: tuple[Micro, ...] = (
           "cv.setupi 0, 4, E\nnop\nnop\ncsrr a4, mstatus\nxdec.lb a5, s11, a6\nE: nop"),
     Micro("xdec.lb hwloop last, flush two before", "xdec_hwloop_decode",
           "cv.setupi 0, 4, E\nnop\ncsrr a4, mstatus\nnop\nxdec.lb a5, s11, a6\nE: nop"),
+    Micro("xdec.lb hwloop last after a flush, load-use across the back edge",
+          "xdec_hwloop_decode",
+          "cv.setupi 0, 4, E\nsrl a5, a3, a0\nnop\ncsrr a4, mstatus\nnop\nxdec.lb a0, s11, a6\n"
+          "E: nop"),
+    Micro("xdec.lb hwloop last after a counter read and a store", "xdec_hwloop_decode",
+          "cv.setupi 0, 2, E\nsrl a5, a3, a0\ncv.max t0, a3, a3\ncsrr a4, mcycle\n"
+          "sw a4, 200(s11)\nxdec.lb a0, s11, t1\nE: nop"),
     Micro("xdec.lb hwloop", "hwloop_back_edge",
           "cv.setupi 0, 4, E\nxdec.lb a5, s11, a6\nxdec.lb a7, s11, a6\nxdec.lb a5, s11, a6\n"
           "E: nop"),

@@ -1041,10 +1041,13 @@ class Iss:
         """``hwloop_decode`` cycles of a back edge taken in the controller's DECODE state (the
         first instruction after a flush is at ``e - 8`` or ``e - 4``): the jump to the start
         costs a bubble unless a stall around the last instruction hides it."""
-        if last is None or _stall(last, first) > 0:
+        if last is None:
             return 0
-        # an xdec.lb as the last instruction costs one more (measured on the extended core)
+        # an xdec.lb as the last instruction costs one more (measured on the extended core),
+        # even where a stall hides the bubble itself
         extra = timing.XDEC_HWLOOP_DECODE if last.insn.sem == "xdec_lb" else 0
+        if _stall(last, first) > 0:
+            return extra
         if self._flush_pc == e - 8:  # the second-to-last was decoded after the flush too
             prev = self._peek(e - 8)
             prev_mis = self._mis[2] if _mem_access(last) else self._mis[1]

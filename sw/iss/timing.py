@@ -152,7 +152,8 @@ HAZARDS: tuple[Hazard, ...] = (
            "RTL hw/cv32e40p/xdecimate.patch: cv32e40p_id_stage.sv xdec_csr_stall (a write of CSR "
            "xdec in EX) through the controller's load stall"),
     Hazard("xdec_hwloop_decode", 1, "an xdec.lb as the last instruction of a hardware-loop "
-           "body whose back edge costs the hwloop_decode bubble: one cycle more",
+           "body whose back edge is taken in DECODE (the hwloop_decode case): one cycle more, "
+           "also where a load-use stall across the back edge hides the bubble itself",
            "measured on the extended core (xdec.lb last, after a slow CSR access in the body: "
            "+1 per back edge over lb in its place); the RTL cause is not yet pinned down"),
     Hazard("jalr_dep", 1, "jalr reads a register written by the immediately preceding "
