@@ -42,6 +42,7 @@ from ..iss import isa, iss, memmap
 from ..iss.target import RunResult
 from ..kernels import toolchain
 from ..model import xdec_spec
+from ..model.xdec_ref import csr_pack
 from . import randprog
 
 __all__ = [
@@ -614,8 +615,6 @@ class _XpGen:
         """A random ``xdec`` CSR value: mostly legal configurations with a small counter, some
         unimplemented ones (reserved bits, bad M/N/P) whose ``xdec.lb`` traps (not with
         ``legal``: hardware-loop bodies never trap, see docs/iss.md)."""
-        from ..model.xdec_ref import csr_pack
-
         g = self.rng
         # cnt < 4096 keeps every address inside DMEM (rs1 + 16·cnt + 15; the harness has no
         # bus errors): illegal values differ from legal ones only in the configuration fields
@@ -623,11 +622,11 @@ class _XpGen:
                          cnt=g.choice((0, 0, g.randrange(64), g.randrange(4096))))
         if legal or g.random() < 0.85:
             return value
-        f = {x.name: x for x in xdec_spec.CSR_FIELDS}
         name, bad = g.choice((("m_log2", g.choice((0, 1, 5, 6, 7))), ("n_log2", g.choice((2, 3))),
                               ("p_log2", 3), ("reserved", g.randrange(1, 512))))
-        mask = ((1 << f[name].width) - 1) << f[name].lsb
-        return (value & ~mask) | (bad << f[name].lsb)
+        f = xdec_spec.field(name)
+        mask = ((1 << f.width) - 1) << f.lsb
+        return (value & ~mask) | (bad << f.lsb)
 
     def xdec_op(self, in_loop: bool) -> list[str]:
         """``xdec.lb`` with random register overlaps, dependent pairs and load-use on each

@@ -45,6 +45,7 @@ def _xdec_micro_elf() -> Path:
                           data=bytes(range(256)), handler=True)
 
 
+@cache
 def _stock_programs() -> list[Path]:
     return [_micro_elf(), *(xc.xpulp_elf(seed) for seed in range(3)),
             xc.randprog_elf("asm", 0), xc.csr_scan_elf(range(0x7F0, 0x810)),
