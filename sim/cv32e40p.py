@@ -40,6 +40,7 @@ from ..sw.iss.target import Mark, RunResult, TargetError
 __all__ = [
     "CORES",
     "DEFAULT_MAX_CYCLES",
+    "Interrupts",
     "Stalls",
     "build",
     "load_elf",
@@ -115,6 +116,68 @@ class Stalls:
             _check_int(name, v)
             if not lo <= v <= hi:
                 raise ValueError(f"{name} must be an integer in {lo}..{hi}, not {v!r}")
+
+
+@dataclass(frozen=True)
+class Interrupts:
+    """An interrupt source on one line of the core's ``irq_i`` (off unless passed to ``run_elf``).
+
+    The line is level-sensitive: the testbench raises it and holds it high until the core
+    acknowledges it (``irq_ack_o`` with ``irq_id_o`` = ``line``), then drops it for at least one
+    cycle.  Software must enable it (``mie`` bit ``line``, ``mstatus.MIE``); with ``mtvec`` in
+    direct mode the core enters the trap handler with ``mcause = 0x80000000 | line``.
+
+    Attributes
+    ----------
+    at : raise the line at these cycles (since reset release; non-decreasing).  A cycle that
+        passes while the previous request is still pending raises the line right after the ack.
+    gap : ``(lo, hi)``: raise the line ``U(lo, hi)`` cycles after the previous one was taken
+        (the first one ``U(lo, hi)`` cycles after reset), until the program exits.  Choose
+        ``lo`` longer than the handler, or the program makes no progress between interrupts.
+    seed : random seed of ``gap``.
+    line : interrupt line, 16..31 (the fast interrupts) or 3, 7, 11 (software, timer,
+        external).
+    """
+
+    at: tuple[int, ...] = ()
+    gap: tuple[int, int] | None = None
+    seed: int = 1
+    line: int = 16
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.at, tuple):
+            raise TypeError(f"at must be a tuple of cycles, not {self.at!r}")
+        for c in self.at:
+            _check_int("an interrupt cycle", c)
+            if not 0 <= c <= _U64_MAX:
+                raise ValueError(f"interrupt cycles must be in 0..2**64 - 1, not {c!r}")
+        if list(self.at) != sorted(self.at):
+            raise ValueError(f"interrupt cycles must be non-decreasing, not {self.at!r}")
+        if self.gap is not None:
+            if (not isinstance(self.gap, tuple) or len(self.gap) != 2):
+                raise TypeError(f"gap must be a (lo, hi) tuple or None, not {self.gap!r}")
+            for v in self.gap:
+                _check_int("gap", v)
+            lo, hi = self.gap
+            if not 1 <= lo <= hi < 2**32:
+                raise ValueError(f"gap must satisfy 1 <= lo <= hi < 2**32, not {self.gap!r}")
+        if (self.gap is None) == (not self.at):
+            raise ValueError("give exactly one of at (cycles) and gap (random spacing)")
+        _check_int("seed", self.seed)
+        if not 0 <= self.seed <= _U64_MAX:
+            raise ValueError(f"seed must be in 0..2**64 - 1, not {self.seed!r}")
+        _check_int("line", self.line)
+        if self.line not in (3, 7, 11, *range(16, 32)):
+            raise ValueError(f"line must be 3, 7, 11 or 16..31 (CV32E40P's interrupt lines), "
+                             f"not {self.line!r}")
+
+    def args(self) -> list[str]:
+        """The testbench's command-line options for this source."""
+        a = ["--irq-line", str(self.line)]
+        if self.at:
+            return [*a, "--irq-at", ",".join(map(str, self.at))]
+        assert self.gap is not None
+        return [*a, "--irq-gap", f"{self.gap[0]}:{self.gap[1]}", "--irq-seed", str(self.seed)]
 
 
 def _check_core(core: object) -> str:
@@ -383,7 +446,8 @@ def _parse_result(text: str) -> tuple[dict[str, str], list[list[int]]]:
 
 def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLES,
             stalls: Stalls | None = None,
-            counters: Literal["tb", "csr"] = "tb", core: str = "stock") -> RunResult:
+            counters: Literal["tb", "csr"] = "tb", core: str = "stock",
+            irqs: Interrupts | None = None) -> RunResult:
     """Run a bare-metal ELF on the CV32E40P RTL until it stores to ``memmap.MMIO_EXIT``.
 
     Parameters
@@ -399,6 +463,7 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
         differences agree once the counters run.
     core : which core (:data:`CORES`): the stock CV32E40P (default), the patched one with the
         extension off, or the extended core of a named xDecimate configuration.
+    irqs : an interrupt source (:class:`Interrupts`); ``None`` (default) ties ``irq_i`` to 0.
 
     Returns
     -------
@@ -406,6 +471,7 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
         ``target="cv32e40p"``; ``exit_code`` is the 32-bit value stored (unsigned);
         ``cycles``/``instret`` count from reset release through the exit store (testbench
         counters); ``memory`` is the whole data memory (``DMEM_SIZE`` bytes from ``DMEM_BASE``).
+        ``interrupts`` counts the interrupts the core took (acknowledged).
 
     Raises
     ------
@@ -433,6 +499,8 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
         raise ValueError(f"counters must be 'tb' or 'csr', not {counters!r}")
     if stalls is not None and not isinstance(stalls, Stalls):
         raise TypeError(f"stalls must be a Stalls or None, not {stalls!r}")
+    if irqs is not None and not isinstance(irqs, Interrupts):
+        raise TypeError(f"irqs must be an Interrupts or None, not {irqs!r}")
     imem, dmem = load_elf(path)
     exe = build(core=core)
     with tempfile.TemporaryDirectory(prefix="cv32e40p-") as tmp:
@@ -444,6 +512,8 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
         if stalls is not None:
             cmd += ["--seed", str(stalls.seed), "--gnt-prob", str(stalls.gnt_percent),
                     "--max-extra-latency", str(stalls.max_extra_latency)]
+        if irqs is not None:
+            cmd += irqs.args()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         result_file = tmpdir / "result.txt"
         if proc.returncode not in _TB_STATUS or not result_file.exists():
@@ -465,6 +535,7 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
         instret=int(fields["instret"]),
         marks=[Mark(id=m[0], cycle=m[col], instret=m[col + 1]) for m in marks],
         memory=memory,
+        interrupts=int(fields["irqs_taken"]),
     )
 
 

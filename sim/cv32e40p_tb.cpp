@@ -6,7 +6,14 @@
 //     and `rvalid` + `rdata` come exactly one cycle after the accepting cycle.  With
 //     `--gnt-prob P` / `--max-extra-latency L` / `--seed S`, `gnt` is high with probability P %
 //     per cycle and every response is delayed by 0..L further cycles (in order), per port;
-//   * the MMIO window of sw/iss/memmap.py (word stores only): EXIT, PUTC, MARK.
+//   * the MMIO window of sw/iss/memmap.py (word stores only): EXIT, PUTC, MARK;
+//   * an interrupt source on one line of `irq_i` (`--irq-line`, default 16, the first fast
+//     interrupt).  `--irq-at C1,C2,...` raises it at those cycles; `--irq-gap MIN:MAX` raises it
+//     MIN..MAX cycles (uniform, `--irq-seed`) after the previous one was taken, the first one
+//     MIN..MAX cycles after reset.  The line is level-sensitive: it stays high until the core
+//     acknowledges it (`irq_ack_o` with `irq_id_o` = the line), then drops in the next cycle.
+//     A request whose cycle has passed while one is pending is raised right after the ack.
+//     result.txt reports `irqs_raised` and `irqs_taken`.
 //
 // Counters.  Cycle 0 is the first clock cycle with rst_ni high.  For an MMIO store accepted on
 // the data bus in cycle c (the store is in EX), the testbench records
@@ -101,7 +108,23 @@ bool in_region(uint32_t addr, uint32_t base, uint32_t size) {
 void usage() {
     std::fprintf(stderr,
                  "usage: cv32e40p_tb --imem FILE --dmem FILE --out DIR [--max-cycles N]\n"
-                 "                   [--seed S --gnt-prob P --max-extra-latency L] [--trace FILE]\n");
+                 "                   [--seed S --gnt-prob P --max-extra-latency L] [--trace FILE]\n"
+                 "                   [--irq-line L] [--irq-at C1,C2,... | --irq-gap MIN:MAX "
+                 "[--irq-seed S]]\n");
+}
+
+// "C1,C2,...": non-decreasing cycle numbers.
+bool parse_cycles(const char* text, std::vector<uint64_t>& out) {
+    const char* p = text;
+    while (*p) {
+        char* end;
+        uint64_t v = std::strtoull(p, &end, 0);
+        if (end == p || (*end && *end != ',')) return false;
+        if (!out.empty() && v < out.back()) return false;
+        out.push_back(v);
+        p = *end ? end + 1 : end;
+    }
+    return !out.empty();
 }
 
 }  // namespace
@@ -113,6 +136,10 @@ int main(int argc, char** argv) {
     uint64_t max_cycles = 10'000'000;
     uint64_t seed = 1;
     unsigned gnt_prob = 100, max_extra = 0;
+    unsigned irq_line = 16;
+    std::vector<uint64_t> irq_at;
+    uint64_t irq_gap_min = 0, irq_gap_max = 0, irq_seed = 1;
+    bool irq_gap = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (i + 1 >= argc) {
@@ -128,12 +155,34 @@ int main(int argc, char** argv) {
         else if (a == "--gnt-prob") gnt_prob = unsigned(std::strtoul(v, nullptr, 0));
         else if (a == "--max-extra-latency") max_extra = unsigned(std::strtoul(v, nullptr, 0));
         else if (a == "--trace") trace_path = v;
-        else {
+        else if (a == "--irq-line") irq_line = unsigned(std::strtoul(v, nullptr, 0));
+        else if (a == "--irq-seed") irq_seed = std::strtoull(v, nullptr, 0);
+        else if (a == "--irq-at") {
+            if (!parse_cycles(v, irq_at)) {
+                std::fprintf(stderr, "cv32e40p_tb: --irq-at needs non-decreasing cycles, not %s\n",
+                             v);
+                return 1;
+            }
+        } else if (a == "--irq-gap") {
+            char* end;
+            irq_gap_min = std::strtoull(v, &end, 0);
+            if (*end != ':') {
+                usage();
+                return 1;
+            }
+            irq_gap_max = std::strtoull(end + 1, &end, 0);
+            if (*end || irq_gap_max < irq_gap_min || irq_gap_min == 0) {
+                std::fprintf(stderr, "cv32e40p_tb: --irq-gap needs 1 <= MIN <= MAX, not %s\n", v);
+                return 1;
+            }
+            irq_gap = true;
+        } else {
             usage();
             return 1;
         }
     }
-    if (!imem_path || !dmem_path || out_dir.empty() || gnt_prob == 0 || gnt_prob > 100) {
+    if (!imem_path || !dmem_path || out_dir.empty() || gnt_prob == 0 || gnt_prob > 100 ||
+        irq_line > 31 || (irq_gap && !irq_at.empty())) {
         usage();
         return 1;
     }
@@ -145,6 +194,14 @@ int main(int argc, char** argv) {
     ctx->fatalOnError(false);
     auto top = std::make_unique<Vcv32e40p_tb_top>(ctx.get());
     Rng rng{seed * 0x9E3779B97F4A7C15ull + 0x1234567ull};
+    Rng irq_rng{irq_seed * 0x9E3779B97F4A7C15ull + 0x7654321ull};
+    auto gap = [&]() { return irq_gap_min + irq_rng.below(unsigned(irq_gap_max - irq_gap_min + 1)); };
+    // Interrupt source: next request cycle (UINT64_MAX: none), whether the line is high.
+    size_t irq_next_at = 0;
+    uint64_t irq_due = UINT64_MAX, irqs_raised = 0, irqs_taken = 0;
+    bool irq_high = false;
+    if (!irq_at.empty()) irq_due = irq_at[irq_next_at++];
+    else if (irq_gap) irq_due = gap();
     const bool stalls = gnt_prob < 100 || max_extra > 0;
     // --trace: one line "cycle pc" per instruction leaving ID (docs/iss.md: localising an
     // ISS/RTL cycle difference to the instruction)
@@ -164,6 +221,7 @@ int main(int argc, char** argv) {
     top->data_gnt_i = 0;
     top->data_rvalid_i = 0;
     top->data_rdata_i = 0;
+    top->irq_i = 0;
     tick(true);
     for (int i = 0; i < 5; ++i) tick(false);
 
@@ -198,7 +256,19 @@ int main(int argc, char** argv) {
         top->data_rdata_i = dgv ? dq.front().data : 0;
         top->instr_gnt_i = stalls ? rng.below(100) < gnt_prob : 1;
         top->data_gnt_i = stalls ? rng.below(100) < gnt_prob : 1;
+        if (!irq_high && cycle >= irq_due) {
+            irq_high = true;
+            ++irqs_raised;
+        }
+        top->irq_i = irq_high ? 1u << irq_line : 0u;
         top->eval();
+        if (irq_high && top->irq_ack_o && top->irq_id_o == irq_line) {
+            irq_high = false;  // low from the next cycle on
+            ++irqs_taken;
+            if (irq_next_at < irq_at.size()) irq_due = irq_at[irq_next_at++];
+            else if (irq_gap) irq_due = cycle + gap();
+            else irq_due = UINT64_MAX;
+        }
         if (igv) iq.pop_front();
         if (dgv) dq.pop_front();
         instret += top->minstret_event_o;
@@ -270,9 +340,10 @@ int main(int argc, char** argv) {
     const char* names[] = {"ok", "usage", "timeout", "bus_error"};
     std::snprintf(buf, sizeof buf,
                   "status %s\nexit_code %u\ncycles %" PRIu64 "\ninstret %" PRIu64
-                  "\nmcycle %" PRIu64 "\nminstret %" PRIu64 "\n",
+                  "\nmcycle %" PRIu64 "\nminstret %" PRIu64 "\nirqs_raised %" PRIu64
+                  "\nirqs_taken %" PRIu64 "\n",
                   names[status], exit_code, done, instret, uint64_t(top->mcycle_o),
-                  uint64_t(top->minstret_o));
+                  uint64_t(top->minstret_o), irqs_raised, irqs_taken);
     res += buf;
     for (const MarkRec& m : marks) {
         std::snprintf(buf, sizeof buf,

@@ -1,7 +1,8 @@
 // Top module of the CV32E40P reference harness for Verilator (driven by sim/cv32e40p_tb.cpp).
 //
 // Wraps the unmodified `cv32e40p_top` of the pythondata-cpu-cv32e40p package with XpulpV2 on
-// (COREV_PULP=1), no FPU, no cluster features, and ties the interrupt and debug inputs off.
+// (COREV_PULP=1), no FPU, no cluster features, and ties the debug inputs off.  The interrupt
+// lines come from the testbench (`--irq-at` / `--irq-gap`: sim/cv32e40p_tb.cpp).
 // The C++ testbench models the OBI instruction and data memories and MMIO.  Besides the core's
 // ports, a few internal signals are brought out through hierarchical references so that the
 // testbench can count retired instructions and report where a program is stuck:
@@ -35,6 +36,10 @@ module cv32e40p_tb_top #(
     output logic [31:0] data_wdata_o,
     input  logic [31:0] data_rdata_i,
 
+    input  logic [31:0] irq_i,
+    output logic        irq_ack_o,
+    output logic [ 4:0] irq_id_o,
+
     output logic        core_sleep_o,
     output logic        minstret_event_o,
     output logic [63:0] mcycle_o,
@@ -45,8 +50,7 @@ module cv32e40p_tb_top #(
     output logic        id_done_o
 );
 
-  logic irq_ack, debug_havereset, debug_running, debug_halted;
-  logic [4:0] irq_id;
+  logic debug_havereset, debug_running, debug_halted;
 
   cv32e40p_top #(
 `ifdef CV32E40P_XDEC  // the project's patched core (hw/cv32e40p/): 1 = xDecimate on, 0 = off
@@ -85,9 +89,9 @@ module cv32e40p_tb_top #(
       .data_wdata_o (data_wdata_o),
       .data_rdata_i (data_rdata_i),
 
-      .irq_i    (32'h0),
-      .irq_ack_o(irq_ack),
-      .irq_id_o (irq_id),
+      .irq_i    (irq_i),
+      .irq_ack_o(irq_ack_o),
+      .irq_id_o (irq_id_o),
 
       .debug_req_i      (1'b0),
       .debug_havereset_o(debug_havereset),

@@ -39,6 +39,8 @@ class RunResult:
     cycles, instret : counts from reset to the exit store.
     marks : region markers in program order.
     memory : optional snapshot of data memory at exit (``bytes``), for reading back outputs.
+    interrupts : interrupts the program took (only a target with an interrupt source, the RTL
+        harness with ``irqs=``, raises any; 0 elsewhere).
     """
 
     target: str
@@ -48,6 +50,7 @@ class RunResult:
     instret: int
     marks: list[Mark] = field(default_factory=list)
     memory: bytes | None = None
+    interrupts: int = 0
 
     def region(self, start_id: int, end_id: int) -> tuple[int, int]:
         """(cycles, instructions) between the first mark ``start_id`` and the next ``end_id``."""

@@ -48,6 +48,9 @@ from ..model.quant import Requant, choose_requant
 
 __all__ = [
     "DENSE_KERNELS",
+    "IRQ_HANDLER_CSR",
+    "IRQ_LINE",
+    "IRQ_RECORD",
     "KERNELS",
     "REGIONS",
     "SPARSE_KERNELS",
@@ -60,9 +63,11 @@ __all__ = [
     "RegionTotal",
     "build",
     "hot_loop",
+    "irq_checksum",
     "iss_cache_key",
     "iss_target",
     "make_case",
+    "read_irq_record",
     "read_output",
     "region_totals",
     "run_kernel",
@@ -423,8 +428,86 @@ def check_fits(case: LayerCase, kernel: str) -> _Layout:
     return lay
 
 
-def c_program(case: LayerCase, kernel: str) -> str:
-    """The C source of a program running ``kernel`` on ``case`` (data, descriptor, ``main``)."""
+#: Interrupt line of the interrupt-test programs (``build(..., irq=True)``): the first fast one.
+IRQ_LINE = 16
+#: The ``xdec`` CSR value the interrupt handler runs its ``xdec.lb`` under (2:4, P = 4, counter
+#: 3): a configuration no kernel uses, so a handler that leaked it would show.
+IRQ_HANDLER_CSR = xdec_ref.csr_pack(m=4, n=2, p=4, cnt=3)
+#: What an interrupt-test program records (uint32 globals, read by :func:`read_irq_record`).
+IRQ_RECORD = ("xdk_irq_ref", "xdk_irq_count", "xdk_irq_sum", "xdk_irq_bad", "xdk_csr_final")
+
+# The interrupt handler of the interrupt-test programs: it saves the xdec CSR, runs eight
+# xdec.lb under IRQ_HANDLER_CSR into a checksum, checks the CSR it leaves (counter + 8) and
+# restores the saved value.  main() runs the same work once before enabling the interrupt
+# (xdk_irq_ref); every interrupt adds its checksum to xdk_irq_sum and counts mismatches with the
+# reference in xdk_irq_bad.  The kernel's final CSR value (xdk_csr_final) must not depend on
+# the interrupts.  Built with rv32im only, so the handler leaves the hardware-loop registers of
+# the interrupted kernel alone.
+_IRQ_C = """
+static const uint8_t xdk_irq_bytes[16] = {{
+    0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+    0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0, 0x0f}};
+volatile uint32_t xdk_irq_ref, xdk_irq_count, xdk_irq_sum, xdk_irq_bad, xdk_csr_final;
+
+static __attribute__((noinline)) uint32_t xdk_irq_work(void) {{
+    uint32_t saved = xdec_csr_read();
+    xdec_csr_write({csr:#010x}u);
+    uint32_t v = 0x5a5a5a5au, acc = 0, idx = 0xb4e41b93u;
+    for (int i = 0; i < 8; i++) {{
+        v = xdec_lb(v, xdk_irq_bytes, idx);
+        acc = acc * 31u + v;
+        idx = idx >> 3 | idx << 29;
+    }}
+    if (xdec_csr_read() != {csr:#010x}u + 8u) xdk_irq_bad++;
+    xdec_csr_write(saved);
+    return acc;
+}}
+
+uint32_t xdec_trap(uint32_t mcause, uint32_t mepc, uint32_t *saved) {{
+    (void)saved;
+    if (mcause == (0x80000000u | {line}u)) {{
+        uint32_t r = xdk_irq_work();
+        xdk_irq_sum += r;
+        xdk_irq_bad += r != xdk_irq_ref;
+        xdk_irq_count++;
+        return mepc;
+    }}
+    hal_puts("trap mcause=");
+    hal_put_hex(mcause);
+    hal_puts(" mepc=");
+    hal_put_hex(mepc);
+    hal_putc('\\n');
+    hal_exit(128 + (int)(mcause & 0x7f));
+}}
+"""
+
+
+_IRQ_BYTES = bytes([0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+                    0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xF0, 0x0F])
+
+
+def irq_checksum() -> int:
+    """The interrupt handler's checksum, computed with the golden ``xdec.lb`` (``xdec_ref``).
+
+    Mirrors ``xdk_irq_work`` in :data:`_IRQ_C`: eight ``xdec.lb`` from ``_IRQ_BYTES`` under
+    :data:`IRQ_HANDLER_CSR`, rd starting at 0x5a5a5a5a, the index word rotated by 3 each time.
+    """
+    csr, v, acc, idx = IRQ_HANDLER_CSR, 0x5A5A5A5A, 0, 0xB4E41B93
+    for _ in range(8):
+        r = xdec_ref.xdec_lb(csr, 0, idx, v, lambda a: _IRQ_BYTES[a])
+        csr, v = r.csr, r.rd
+        acc = (acc * 31 + v) & 0xFFFFFFFF
+        idx = (idx >> 3 | idx << 29) & 0xFFFFFFFF
+    return acc
+
+
+def c_program(case: LayerCase, kernel: str, *, irq: bool = False) -> str:
+    """The C source of a program running ``kernel`` on ``case`` (data, descriptor, ``main``).
+
+    With ``irq``, ``main`` enables interrupt line :data:`IRQ_LINE` around the kernel and the
+    program brings a handler that uses ``xdec.lb`` under another configuration (see
+    :func:`read_irq_record`); without an interrupt source it runs like the plain program.
+    """
     lay = check_fits(case, kernel)
     s = case.shape
     sparse = kernel in SPARSE_KERNELS
@@ -483,7 +566,17 @@ def c_program(case: LayerCase, kernel: str) -> str:
         call = f"xdk_fc(&xdk_L, &{fn}, xdk_x, xdk_y, xdk_acc);"
     else:
         call = f"xdk_conv(&xdk_L, &{fn}, xdk_x, xdk_y, xdk_acc, xdk_col);"
-    parts.append(f"int main(void) {{\n    {call}\n    return 0;\n}}\n")
+    if not irq:
+        parts.append(f"int main(void) {{\n    {call}\n    return 0;\n}}\n")
+        return "\n".join(parts)
+    parts.append('#include "hal.h"')
+    parts.append(_IRQ_C.format(csr=IRQ_HANDLER_CSR, line=IRQ_LINE))
+    parts.append("int main(void) {\n    xdk_irq_ref = xdk_irq_work();\n"
+                 f'    __asm__ volatile("csrs mie, %0" : : "r"(1u << {IRQ_LINE}));\n'
+                 '    __asm__ volatile("csrsi mstatus, 8");\n'
+                 f"    {call}\n"
+                 '    __asm__ volatile("csrci mstatus, 8" : : : "memory");\n'
+                 "    xdk_csr_final = xdec_csr_read();\n    return 0;\n}\n")
     return "\n".join(parts)
 
 
@@ -495,8 +588,10 @@ def _library_key() -> str:
     return h.hexdigest()[:16]
 
 
-def build(case: LayerCase, kernel: str, *, opt: str = "-O2") -> Path:
+def build(case: LayerCase, kernel: str, *, opt: str = "-O2", irq: bool = False) -> Path:
     """Build the program for ``case`` and ``kernel``; return the (cached) ELF path.
+
+    ``irq``: the interrupt-test variant of the program (:func:`c_program`).
 
     Raises
     ------
@@ -507,7 +602,7 @@ def build(case: LayerCase, kernel: str, *, opt: str = "-O2") -> Path:
     """
     from .toolchain import build_elf
 
-    src = c_program(case, kernel)
+    src = c_program(case, kernel, irq=irq)
     sources: list[Path | tuple[str, str]] = [KERNEL_DIR / n for n in KERNEL_SOURCES]
     sources.append(("xdk_main.c", src))
     # xdk.h is not a source file: its hash goes into the flags so that the build cache key
@@ -599,6 +694,36 @@ def read_output(elf: Path, res: RunResult, case: LayerCase) -> np.ndarray:
                           f"({len(res.memory)} bytes)")
     return np.frombuffer(res.memory, dtype=np.uint8, count=n, offset=addr).reshape(
         case.shape.npix, case.shape.cout).copy()
+
+
+def read_irq_record(elf: Path, res: RunResult) -> dict[str, int]:
+    """The globals :data:`IRQ_RECORD` of an interrupt-test program (``build(..., irq=True)``).
+
+    ``xdk_irq_ref``: the handler's checksum computed once with interrupts off;
+    ``xdk_irq_count``: interrupts handled; ``xdk_irq_sum``: sum of their checksums (mod 2**32);
+    ``xdk_irq_bad``: handler runs whose checksum or final CSR value was wrong;
+    ``xdk_csr_final``: the ``xdec`` CSR right after the kernel.
+
+    Raises
+    ------
+    TypeError
+        ``res`` not a :class:`RunResult`.
+    TargetError
+        No snapshot; ``KeyError`` if ``elf`` is not an interrupt-test program.
+    """
+    from ..iss.elf import symbols
+
+    _check_type("res", res, RunResult)
+    if res.memory is None:
+        raise TargetError(f"target {res.target!r} returned no data-memory snapshot")
+    sym = symbols(elf)
+    out = {}
+    for name in IRQ_RECORD:
+        if name not in sym:
+            raise KeyError(f"{elf} has no symbol {name!r}: not built with irq=True")
+        a = sym[name] - memmap.DMEM_BASE
+        out[name] = int.from_bytes(res.memory[a:a + 4], "little")
+    return out
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from xdecimate.sw.iss.elf import symbols
 from xdecimate.sw.kernels import harness as ck
 
 XDEC = functools.partial(xc.rtl_run, core=xc.XDEC_CORE)
+XDEC_RUN = functools.partial(cv32e40p.run_elf, core=xc.XDEC_CORE)  # with irqs=, stalls=
 MODES = xc.ISS_MODES
 _iss = xc.iss_runner
 _agree = xc.assert_agree
@@ -193,7 +194,7 @@ def test_xdec_kernels_bit_exact_on_the_extended_core_and_cycles_agree(shape, ker
 
 
 @pytest.mark.parametrize("seed", range(2))
-@pytest.mark.parametrize("kernel", ["xdec", "xdec4", "sw"])
+@pytest.mark.parametrize("kernel", list(ck.KERNELS))
 def test_kernels_bit_exact_under_data_bus_wait_states(kernel, seed):
     case = ck.make_case(ck.FCShape(k=96, cout=6, tokens=4, name="fc_small"), "2:8")
     stalls = cv32e40p.Stalls(seed=seed, gnt_percent=50 + 20 * seed, max_extra_latency=seed + 1)
@@ -210,3 +211,107 @@ def test_cores_are_validated():
         cv32e40p.run_elf(_micro_elf(), core="xdec-bogus")
     with pytest.raises(ValueError, match="core must be one of"):
         cv32e40p.build(core="stock ")
+
+
+# --------------------------------------------------------------------------------------------
+# Interrupts
+
+
+@cache
+def _irq_case(kernel: str, pattern: str, *, big: bool = False
+              ) -> tuple[ck.LayerCase, Path, dict[str, int], int, int]:
+    """(case, ELF, ISS record, first and last cycle of the kernel region on the RTL)."""
+    shape = (ck.FCShape(k=256, cout=8, tokens=4, name="fc_irq_big") if big
+             else ck.FCShape(k=64, cout=4, tokens=2, name="fc_irq"))
+    case = ck.make_case(shape, pattern)
+    elf = ck.build(case, kernel, irq=True)
+    iss = ck.iss_target(elf)
+    rtl = XDEC(elf)
+    assert rtl.interrupts == 0
+    assert ck.read_irq_record(elf, iss) == ck.read_irq_record(elf, rtl)
+    kernel_marks = [m.cycle for m in rtl.marks]
+    return case, elf, ck.read_irq_record(elf, iss), min(kernel_marks), max(kernel_marks)
+
+
+def _check_interrupted(case, elf, res, expect) -> None:
+    rec = ck.read_irq_record(elf, res)
+    assert res.exit_code == 0
+    assert res.stdout == b""
+    assert np.array_equal(ck.read_output(elf, res, case), case.golden)
+    assert rec["xdk_irq_count"] == res.interrupts
+    assert rec["xdk_irq_bad"] == 0
+    assert rec["xdk_irq_ref"] == ck.irq_checksum()  # the golden model's, not the core's own
+    assert rec["xdk_irq_sum"] == res.interrupts * ck.irq_checksum() % 2**32
+    assert rec["xdk_csr_final"] == expect["xdk_csr_final"]
+
+
+def test_irq_checksum_is_the_golden_models_and_the_program_runs_without_interrupts():
+    _, _, rec, _, _ = _irq_case("xdec", "1:8")
+    assert rec["xdk_irq_ref"] == ck.irq_checksum()
+    assert rec["xdk_irq_count"] == rec["xdk_irq_sum"] == rec["xdk_irq_bad"] == 0
+    # The handler's configuration differs from the kernel's, and the counter moved.
+    assert rec["xdk_csr_final"] & 0xFFFF0000 != ck.IRQ_HANDLER_CSR & 0xFFFF0000
+    assert rec["xdk_csr_final"] & 0xFFFF != 0
+
+
+IRQ_SWEEP = [("xdec", "1:8"), ("xdec4", "2:4")]
+IRQ_CHUNKS = 4
+
+
+@pytest.mark.parametrize("chunk", range(IRQ_CHUNKS))
+@pytest.mark.parametrize(("kernel", "pattern"), IRQ_SWEEP)
+def test_an_interrupt_at_every_cycle_of_a_kernel_loses_nothing(kernel, pattern, chunk):
+    # One interrupt per run, raised at each cycle of the kernel region in turn: every
+    # instruction of the kernel (xdec.lb in IF, ID, EX and WB, inside hardware loops, after
+    # loads, next to CSR accesses) is interrupted; the xdec.lb in ID is killed and re-executed
+    # after mret, so the counter must end where the uninterrupted run's ends.
+    case, elf, expect, first, last = _irq_case(kernel, pattern)
+    cycles = range(first + chunk, last + 1, IRQ_CHUNKS)
+    assert len(cycles) > 50
+    for c in cycles:
+        res = XDEC_RUN(elf, irqs=cv32e40p.Interrupts(at=(c,)))
+        assert res.interrupts == 1, c
+        _check_interrupted(case, elf, res, expect)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("kernel", "pattern"), [("xdec", "1:4"), ("xdec", "2:16"),
+                                                 ("xdec4", "1:8"), ("xdec4", "2:8"),
+                                                 ("sw", "1:8"), ("dense_4x2", "1:8")])
+def test_kernels_interrupted_at_random_points_stay_bit_exact(kernel, pattern, seed):
+    case, elf, expect, _, _ = _irq_case(kernel, pattern, big=True)
+    # The gap starts at the ack and must outlast the handler (~200 cycles at zero wait, about
+    # three times that under these wait states), or the kernel never gets a cycle.
+    stalls = cv32e40p.Stalls(seed=seed, gnt_percent=60, max_extra_latency=2) if seed else None
+    gap = (800, 1600) if stalls else (250, 500)
+    res = XDEC_RUN(elf, irqs=cv32e40p.Interrupts(gap=gap, seed=seed), stalls=stalls)
+    assert res.interrupts >= 5
+    _check_interrupted(case, elf, res, expect)
+
+
+def test_masked_interrupts_change_nothing():
+    # The plain program never enables the line: a request held high all run long is never taken
+    # and the run is cycle-identical to the one without a source.
+    case = ck.make_case(ck.FCShape(k=64, cout=4, tokens=2, name="fc_irq"), "1:8")
+    elf = ck.build(case, "xdec")
+    quiet = XDEC(elf)
+    loud = XDEC_RUN(elf, irqs=cv32e40p.Interrupts(at=(0,)))
+    assert loud.interrupts == 0
+    assert loud == quiet
+
+
+def test_interrupt_sources_are_validated():
+    with pytest.raises(ValueError, match="exactly one of at"):
+        cv32e40p.Interrupts()
+    with pytest.raises(ValueError, match="exactly one of at"):
+        cv32e40p.Interrupts(at=(5,), gap=(1, 2))
+    with pytest.raises(ValueError, match="non-decreasing"):
+        cv32e40p.Interrupts(at=(9, 5))
+    with pytest.raises(ValueError, match=r"1 <= lo <= hi"):
+        cv32e40p.Interrupts(gap=(10, 5))
+    with pytest.raises(ValueError, match=r"line must be 3, 7, 11 or 16..31.*not 12"):
+        cv32e40p.Interrupts(at=(1,), line=12)
+    with pytest.raises(TypeError, match="at must be a tuple"):
+        cv32e40p.Interrupts(at=[1])
+    with pytest.raises(TypeError, match="irqs must be an Interrupts"):
+        cv32e40p.run_elf(_micro_elf(), irqs=(1,))
