@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from . import suite as bench
 
-__all__ = ["report_section"]
+__all__ = ["HEADING", "report_section"]
+
+HEADING = "Kernel benchmark: dense vs software sparse vs xDecimate"
 
 
 def report_section(ctx) -> str:
-    """Markdown for ``xdecimate report``; writes ``bench.json``/``speedup.png`` into ``ctx.out``.
+    """Markdown for ``xdecimate report``; writes ``bench.json``/``speedup.png`` into ``ctx.out``
+    and the headline figures (:func:`suite.headline_figures`) into ``ctx.figures["bench"]``.
 
     Raises ``AssertionError`` (failing the report) if any kernel output is not bit-exact.
     """
     res = bench.run_bench(quick=ctx.quick, log=ctx.log)
     paths = bench.write_outputs(res, ctx.out / "bench")
+    ctx.figures["bench"] = {"section": HEADING, **bench.headline_figures(res)}
     layers = bench.QUICK_LAYERS if ctx.quick else bench.LAYERS
     shapes = ", ".join(f"`{n}` (K = {s.k}, Cout = {s.cout}, {s.npix} "
                        f"{'pixels' if s.kind == 'conv' else 'tokens'})"
                        for n, s in layers.items())
     lines = [
-        "## Kernel benchmark: dense vs software sparse vs xDecimate", "",
+        f"## {HEADING}", "",
         f"C kernels (`sw/kernels/c/kernels`, `docs/kernels.md`) on the ISS, every output "
         f"bit-exact with the golden model; {len(res.runs)} runs in {res.seconds:.0f} s. "
         f"Layers: {shapes}.", "",

@@ -113,6 +113,65 @@ class BenchResult:
         return out
 
 
+#: Kernel families of the headline: the strongest member of each is compared.
+XDEC_FAMILY = ("xdec", "xdec4")
+
+
+def _geomean(vals: list[float]) -> float:
+    return math.exp(sum(map(math.log, vals)) / len(vals))
+
+
+def headline_figures(res: BenchResult) -> dict[str, object]:
+    """The figures the report's headline compares with the paper, all from ``res``.
+
+    ``cells[(kind, family, baseline, pattern)]``: geometric mean over the layers of kind
+    ``kind`` of the dense baseline's cycles over the family's best kernel's cycles, per layer
+    (``family``: ``"sw"`` = the fastest of :data:`~xdecimate.sw.kernels.harness.SW_KERNELS`,
+    ``"xdec"`` = the fastest of :data:`XDEC_FAMILY`; ``baseline``: ``"dense_1x2"``,
+    ``"dense_4x2"`` or ``"dense"`` = the faster of the two on that layer).
+    ``xdec_over_sw``: per (layer, pattern), the best software-sparse cycles over the best
+    xDecimate cycles: ``max`` with its layer and pattern, and the geometric mean ``mean``.
+    """
+    by = {(r.layer, r.pattern, r.kernel): r.kernel_cycles for r in res.runs}
+    layers = {r.layer: r.kind for r in res.runs}
+    patterns = sorted({r.pattern for r in res.runs if r.kernel in ck.SPARSE_KERNELS},
+                      key=_pat_order)
+    fams = {"sw": ck.SW_KERNELS, "xdec": XDEC_FAMILY}
+
+    def best(layer: str, pattern: str, kernels: tuple[str, ...]) -> int | None:
+        c = [by[(layer, pattern, k)] for k in kernels if (layer, pattern, k) in by]
+        return min(c) if c else None
+
+    cells: dict[tuple[str, str, str, str], float] = {}
+    ratios: list[tuple[float, str, str]] = []
+    for kind in sorted(set(layers.values())):
+        for fam, kernels in fams.items():
+            for pattern in patterns:
+                for base in (*ck.DENSE_KERNELS, "dense"):
+                    vals = []
+                    for layer in (n for n, k in layers.items() if k == kind):
+                        f = best(layer, pattern, kernels)
+                        dense = best(layer, "dense",
+                                     ck.DENSE_KERNELS if base == "dense" else (base,))
+                        if f and dense:
+                            vals.append(dense / f)
+                    if vals:
+                        cells[(kind, fam, base, pattern)] = _geomean(vals)
+    for layer in layers:
+        for pattern in patterns:
+            s, x = best(layer, pattern, fams["sw"]), best(layer, pattern, fams["xdec"])
+            if s and x:
+                ratios.append((s / x, layer, pattern))
+    top = max(ratios) if ratios else None
+    return {
+        "target": res.target,
+        "cells": cells,
+        "xdec_over_sw": None if top is None else {
+            "max": top[0], "layer": top[1], "pattern": top[2],
+            "mean": _geomean([r for r, _, _ in ratios]), "count": len(ratios)},
+    }
+
+
 def _pat_order(p: str) -> tuple[int, int]:
     n, m = (int(t) for t in p.split(":"))
     return (n, m)

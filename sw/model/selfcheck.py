@@ -129,6 +129,9 @@ def report_section(ctx) -> str:
               "Compressed image bytes (row records incl. K padding and 4-byte row alignment) vs "
               "dense int8. Paper (N = 1): 68.75 % / 81.25 % / 90.625 %.", ""]
     lines += _footprint_table()
+    figures = getattr(ctx, "figures", None)
+    if isinstance(figures, dict):  # for the report's headline: the format's saving, K = 16·M
+        figures["memory"] = {str(p): footprint(64, 16 * p.m, p).saving for p in PATTERNS}
     if not ok:
         raise RuntimeError("golden-model self-check failed: " + ", ".join(
             f"{r.layer} {r.pattern}" for r in results if not r.exact))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import pytest
 from xdecimate.sw.bench import suite as bench
@@ -43,6 +44,25 @@ def test_run_bench_rows_and_outputs(tmp_path, tiny_quick):
     assert {"summary", "rows", "runs", "paper", "layers"} <= set(data)
     assert "| conv | xdec | 1:16 |" in paths["md"].read_text()
     assert paths["png"].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_headline_figures_compare_the_strongest_kernel_of_each_family(tiny_quick):
+    res = bench.run_bench(quick=True, log=lambda m: None)
+    fig = bench.headline_figures(res)
+    cyc = {(r.layer, r.pattern, r.kernel): r.kernel_cycles for r in res.runs}
+    best_x = min(cyc[("fc-t", "1:16", k)] for k in ("xdec", "xdec4"))
+    best_s = min(cyc[("fc-t", "1:16", k)] for k in ck.SW_KERNELS)
+    dense = {k: cyc[("fc-t", "dense", k)] for k in ck.DENSE_KERNELS}
+    cells = fig["cells"]
+    assert cells[("fc", "xdec", "dense_4x2", "1:16")] == pytest.approx(dense["dense_4x2"] / best_x)
+    assert cells[("fc", "sw", "dense", "1:16")] == pytest.approx(min(dense.values()) / best_s)
+    assert ("fc", "xdec", "dense", "1:8") not in cells  # not run: no figure made up
+    ratios = [min(cyc[(la, p, k)] for k in ck.SW_KERNELS)
+              / min(cyc[(la, p, k)] for k in ("xdec", "xdec4"))
+              for la in TINY for p in ("1:4", "1:16")]
+    assert fig["xdec_over_sw"]["max"] == pytest.approx(max(ratios))
+    assert fig["xdec_over_sw"]["count"] == 4
+    assert fig["target"] == "iss"
 
 
 def test_paper_values():
@@ -88,6 +108,7 @@ def test_cli_bench_rejects_bad_pattern(tmp_path, tiny_quick, capsys):
 def test_report_section(tmp_path, tiny_quick):
     class Ctx:
         out, quick = tmp_path, True
+        figures: ClassVar[dict] = {}
 
         @staticmethod
         def log(msg: str) -> None:
@@ -95,6 +116,8 @@ def test_report_section(tmp_path, tiny_quick):
 
     md = report_section(Ctx())
     assert md.startswith("## Kernel benchmark")
+    assert Ctx.figures["bench"]["section"] == md.splitlines()[0][3:]
+    assert ("conv", "xdec", "dense_4x2", "1:16") in Ctx.figures["bench"]["cells"]
     assert "![speedup vs sparsity](bench/speedup.png)" in md
     assert "vs 4×2 (paper)" in md
     assert (tmp_path / "bench" / "bench.json").is_file()

@@ -1,0 +1,132 @@
+"""The report's first screen: each claim of the two papers, the paper's figure, ours, and a link.
+
+What it may import: the standard library only.  It reads the figures the report sections put
+into ``ReportContext.figures`` (``"bench"`` from :mod:`xdecimate.sw.bench.report`, ``"memory"``
+from :mod:`xdecimate.sw.model.selfcheck`, ``"area"`` from :mod:`xdecimate.synth.report`) and the
+heading of each section (for the links).  Nothing here is a measurement: a claim whose figure no
+section produced reads "not measured yet" with the issue that builds it, never a number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["PAPER_CLAIMS", "render", "slug"]
+
+#: The papers' claims, as stated (shared/notes/paper.md).  Only these paper figures are copied.
+PAPER_CLAIMS: dict[str, str] = {
+    "sw_fc": "1.02× / 1.6× / 2.3×",
+    "sw_conv": "0.81× / – / 2.6×",
+    "xdec_conv": "1.12× / 1.74× / 2.78×",
+    "xdec_fc": "1.8× / 2.2× / 2.9×",
+    "xdec_over_sw": "up to 1.9×",
+    "area": "≈ 5 % of the core",
+    "memory": "68.75 % / 81.25 % / 90.625 %",
+    "resnet18": "3.21× at 1:16",
+    "vit": "1.81× at 1:16",
+    "accuracy": "< 1.5 % Top-1",
+    "approx": "21 % lower latency, no Top-1 loss",
+}
+
+_N1 = ("1:4", "1:8", "1:16")
+#: Section modules the headline links to (keys of the ``headings`` argument of :func:`render`).
+BENCH, SELFCHECK, AREA = ("xdecimate.sw.bench.report", "xdecimate.sw.model.selfcheck",
+                          "xdecimate.synth.report")
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a markdown heading (lower case, punctuation dropped, spaces to -)."""
+    s = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return s.replace(" ", "-")
+
+
+def _link(headings: Mapping[str, str], module: str) -> str:
+    h = headings.get(module)
+    return f"[{h}](#{slug(h)})" if h else "–"
+
+
+def _triple(cells: Mapping[tuple[str, str, str, str], float], kind: str, fam: str,
+            base: str) -> str | None:
+    vals = [cells.get((kind, fam, base, p)) for p in _N1]
+    if all(v is None for v in vals):
+        return None
+    return " / ".join("–" if v is None else f"{v:.2f}×" for v in vals)
+
+
+def render(figures: Mapping[str, Any], headings: Mapping[str, str]) -> str:
+    """Markdown: the headline table of one report run.
+
+    Parameters
+    ----------
+    figures : ``ReportContext.figures`` after every section ran.
+    headings : section module -> the text of its first ``##`` heading (for the links).
+    """
+    todo = "not measured yet"
+    rows: list[tuple[str, str, str, str]] = []
+    bench = figures.get("bench") or {}
+    cells = bench.get("cells") or {}
+    ln = _link(headings, BENCH)
+    for key, claim, kind, fam, base, note in (
+            ("sw_fc", "Software N:M vs dense, FC (1:4 / 1:8 / 1:16)", "fc", "sw", "dense",
+             "vs the faster dense kernel"),
+            ("sw_conv", "Software N:M vs dense 1×2, conv (1:4 / 1:8 / 1:16)", "conv", "sw",
+             "dense_1x2", ""),
+            ("xdec_conv", "xDecimate vs dense 4×2 (PULP-NN style), conv", "conv", "xdec",
+             "dense_4x2", ""),
+            ("xdec_fc", "xDecimate vs dense, FC", "fc", "xdec", "dense",
+             "vs the faster dense kernel")):
+        ours = _triple(cells, kind, fam, base)
+        rows.append((claim, PAPER_CLAIMS[key],
+                     f"{ours}" + (f" ({note})" if note and ours else "") if ours else todo,
+                     ln))
+    xs = bench.get("xdec_over_sw")
+    rows.append(("xDecimate over the strongest software-sparse kernel",
+                 PAPER_CLAIMS["xdec_over_sw"],
+                 f"up to {xs['max']:.2f}× ({xs['layer']}, {xs['pattern']}); geometric mean "
+                 f"{xs['mean']:.2f}× over {xs['count']} layer × pattern cells" if xs else todo,
+                 ln))
+    rows.append(("Core area overhead of xDecimate", PAPER_CLAIMS["area"],
+                 _area(figures.get("area")), _link(headings, AREA)))
+    mem = figures.get("memory")
+    rows.append(("Weight memory saved vs dense int8 (1:4 / 1:8 / 1:16)", PAPER_CLAIMS["memory"],
+                 " / ".join(f"{100 * mem[p]:.3f} %" for p in _N1) + " (our format, K = 16·M)"
+                 if mem and all(p in mem for p in _N1) else todo,
+                 _link(headings, SELFCHECK)))
+    for key, claim, issue in (("resnet18", "ResNet18 end to end vs dense", 15),
+                              ("vit", "ViT-Small end to end vs dense", 15),
+                              ("accuracy", "Accuracy drop at 1:16", 16),
+                              ("approx", "Approximate kernels (Armeniakos et al., seed 002)", 17)):
+        rows.append((claim, PAPER_CLAIMS[key], f"{todo} (issue #{issue})", "–"))
+    target = bench.get("target")
+    lines = ["## Headlines: the papers' claims and ours", "",
+             "Ours: measured by this run on **one** CV32E40P core"
+             + (f" (kernels timed on `{target}`, cycle-exact with the extended RTL, see below)"
+                if target else "")
+             + ", zero-wait-state memory, single layer tiles, random pruned weights. The "
+             "paper's: an 8-core XpulpV2 cluster with its memory hierarchy (Daghero et al., "
+             "MLSys 2025; Armeniakos et al. for the last row). Speedups are geometric means "
+             "over our layers of each kind; the strongest of our kernels in each family is "
+             "compared.", "",
+             "| Claim | Paper | Ours | Measured in |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _area(doc: Any) -> str:
+    """The core-overhead cell from the area JSON document (docs/area.md), if a core was built."""
+    host = (doc or {}).get("host_core") or {}
+    if not host.get("available"):
+        return "not measured yet (issue #12)"
+    out = []
+    for name, e in (host.get("configs") or {}).items():
+        if not isinstance(e, Mapping) or "overhead_pct" not in e:
+            continue
+        cell = f"{name}: {e['overhead_pct']:.2f} %"
+        if e.get("overhead_ge") is not None:
+            cell += f" ({e['overhead_ge']:.0f} GE)"
+        if e.get("fmax_change_pct") is not None:
+            cell += f", Fmax {e['fmax_change_pct']:+.1f} %"
+        out.append(cell)
+    return "; ".join(out) if out else "not measured yet (issue #12)"
