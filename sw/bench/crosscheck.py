@@ -578,6 +578,8 @@ XDEC_MICROBENCHMARKS: tuple[Micro, ...] = (
     Micro("xdec.lb hwloop last after a counter read and a store", "xdec_hwloop_decode",
           "cv.setupi 0, 2, E\nsrl a5, a3, a0\ncv.max t0, a3, a3\ncsrr a4, mcycle\n"
           "sw a4, 200(s11)\nxdec.lb a0, s11, t1\nE: nop"),
+    Micro("xdec.lb to x0 hwloop last after a flush (no extra cycle)", "xdec_hwloop_decode",
+          "cv.setupi 0, 4, E\nnop\ncsrr a4, mstatus\nnop\nxdec.lb zero, s11, a6\nE: nop"),
     Micro("xdec.lb hwloop", "hwloop_back_edge",
           "cv.setupi 0, 4, E\nxdec.lb a5, s11, a6\nxdec.lb a7, s11, a6\nxdec.lb a5, s11, a6\n"
           "E: nop"),
@@ -804,8 +806,12 @@ class _XpGen:
             n = g.randint(0, 2)
             t = self.r()
             ops = [x for _ in range(n) for x in self.op(False)]
-            self.lines += [f"auipc {t}, 0", f"addi {t}, {t}, {4 * (len(ops) + 3)}",
-                           f"jalr {g.choice((*_XP_POOL, 'zero'))}, 0({t})", *ops]
+            # skip the ops' words (a `li` of a large value is two): landing inside them would
+            # skip the reload of an xdec.lb base pointer and load outside the memory map
+            words = len(isa.assemble("\n".join(ops), 0)) if ops else 0
+            self.lines += [f"auipc {t}, 0", f"addi {t}, {t}, {4 * (words + 3)}",
+                           f"jalr {g.choice((*_XP_POOL, 'zero'))}, 0({t})", *ops,
+                           f"{self.lab()}:"]  # where the jalr lands (checked by a test)
         else:
             self.loop(1 if g.random() < 0.3 else 0)
 

@@ -1043,9 +1043,10 @@ class Iss:
         costs a bubble unless a stall around the last instruction hides it."""
         if last is None:
             return 0
-        # an xdec.lb as the last instruction costs one more (measured on the extended core),
-        # even where a stall hides the bubble itself
-        extra = timing.XDEC_HWLOOP_DECODE if last.insn.sem == "xdec_lb" else 0
+        # an xdec.lb with rd != x0 as the last instruction costs one more (measured on the
+        # extended core), even where a stall hides the bubble itself
+        extra = (timing.XDEC_HWLOOP_DECODE
+                 if last.insn.sem == "xdec_lb" and last.ops["rd"] != 0 else 0)
         if _stall(last, first) > 0:
             return extra
         if self._flush_pc == e - 8:  # the second-to-last was decoded after the flush too

@@ -151,11 +151,14 @@ HAZARDS: tuple[Hazard, ...] = (
            "applies across a hardware-loop back edge",
            "RTL hw/cv32e40p/xdecimate.patch: cv32e40p_id_stage.sv xdec_csr_stall (a write of CSR "
            "xdec in EX) through the controller's load stall"),
-    Hazard("xdec_hwloop_decode", 1, "an xdec.lb as the last instruction of a hardware-loop "
-           "body whose back edge is taken in DECODE (the hwloop_decode case): one cycle more, "
-           "also where a load-use stall across the back edge hides the bubble itself",
+    Hazard("xdec_hwloop_decode", 1, "an xdec.lb with rd != x0 as the last instruction of a "
+           "hardware-loop body whose back edge is taken in DECODE (the hwloop_decode case): one "
+           "cycle more, also where a load-use stall across the back edge hides the bubble "
+           "itself; an xdec.lb to x0 costs what a byte load does",
            "measured on the extended core (xdec.lb last, after a slow CSR access in the body: "
-           "+1 per back edge over lb in its place); the RTL cause is not yet pinned down"),
+           "+1 per back edge over lb in its place, none with rd = x0; 120 directed variants and "
+           "the 5,000 random programs); the RTL line that causes it is not yet pinned down "
+           "(the one difference to lb is that xdec.lb reads rd through operand port C)"),
     Hazard("jalr_dep", 1, "jalr reads a register written by the immediately preceding "
            "instruction (on top of load_use if that was a load)", "manual pipeline.rst, Hazards"),
     Hazard("jalr_self", 1, "jalr whose rd is its rs1 (not x0), unless the jump overlaps (below): "

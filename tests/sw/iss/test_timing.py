@@ -124,6 +124,10 @@ def test_docs_quote_the_tables():
     doc = (Path(__file__).resolve().parents[3] / "docs" / "iss.md").read_text()
     assert timing.markdown_table() in doc
     assert isa.markdown_table() in doc
+    # once each: an edit that pastes a new table instead of replacing the old one leaves stale
+    # rules behind (it once did, four times)
+    assert doc.count("| Hazard | Extra cycles |") == 1
+    assert doc.count("| Timing class | Cycles |") == 1
 
 
 # --------------------------------------------------------------------------------------------
