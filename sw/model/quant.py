@@ -3,13 +3,17 @@
 Requantization (normative; ``docs/quantization.md``)::
 
     t = acc · mult + (2^(shift-1) if shift > 0 else 0)     # exact integer arithmetic
-    y = clip(t >> shift, 0, 255)                           # arithmetic shift (floor), ReLU clip
+    y = clip((t >> shift) + zero_point, 0, 255)     # arithmetic shift (floor), ReLU clip
 
-with ``acc`` the int32 accumulator (bias included), ``1 ≤ mult < 2^31`` and ``0 ≤ shift ≤ 31``
-per tensor.  ``t`` must fit in int32 -- the C kernels compute it in 32-bit registers -- so
-:func:`requantize` raises ``OverflowError`` naming the accumulator that does not fit instead of
-wrapping.  :func:`choose_requant` picks parameters that never overflow for a given accumulator
-range.  The rounding is "round half up" (towards +inf) of ``acc·mult / 2^shift``.
+with ``acc`` the int32 accumulator (bias included), ``1 ≤ mult < 2^31``, ``0 ≤ shift ≤ 31`` and
+``0 ≤ zero_point ≤ 255`` (the output zero point, default 0) per tensor.  With the default
+``zero_point = 0`` this is exactly the C kernels' contract (the clip at 0 is the folded ReLU);
+a non-zero output zero point (asymmetric activations, ``docs/net.md``) is the golden model's
+extension, not yet implemented by the C kernels.  ``t`` must fit in int32 -- the C kernels
+compute it in 32-bit registers -- so :func:`requantize` raises ``OverflowError`` naming the
+accumulator that does not fit instead of wrapping.  :func:`choose_requant` picks parameters
+that never overflow for a given accumulator range.  The rounding is "round half up" (towards
++inf) of ``acc·mult / 2^shift``.
 """
 
 from __future__ import annotations
@@ -27,10 +31,15 @@ _I32 = (-(1 << 31), (1 << 31) - 1)
 
 @dataclass(frozen=True)
 class Requant:
-    """Per-tensor requantization parameters: ``y = clip((acc·mult + rnd) >> shift, 0, 255)``."""
+    """Per-tensor requantization: ``y = clip(((acc·mult + rnd) >> shift) + zero_point, 0, 255)``.
+
+    ``zero_point`` (default 0, in 0..255) is the output zero point of asymmetric activations;
+    0 leaves every result -- and the C kernels' contract -- unchanged.
+    """
 
     mult: int
     shift: int
+    zero_point: int = 0
 
     def __post_init__(self) -> None:
         # TypeError for a non-integer (bool, float), ValueError outside the range; a numpy
@@ -39,6 +48,8 @@ class Requant:
                                                 rule="an integer in 1..2^31-1"))
         object.__setattr__(self, "shift", as_int("requant shift", self.shift, 0, 31,
                                                  rule="an integer in 0..31"))
+        object.__setattr__(self, "zero_point", as_int("requant zero_point", self.zero_point,
+                                                      0, 255, rule="an integer in 0..255"))
 
     @property
     def rounding(self) -> int:
@@ -46,7 +57,7 @@ class Requant:
 
 
 def requantize(acc: np.ndarray, rq: Requant) -> np.ndarray:
-    """Requantize int32 accumulators to uint8 (bit-exact with the C kernels).
+    """Requantize int32 accumulators to uint8 (bit-exact with the C kernels for zero_point 0).
 
     Any shape (an empty array gives an empty result).
 
@@ -68,7 +79,7 @@ def requantize(acc: np.ndarray, rq: Requant) -> np.ndarray:
         raise OverflowError(f"requantization overflows int32: acc {a} · mult {rq.mult} + "
                             f"{rq.rounding} = {a * rq.mult + rq.rounding}; use a smaller mult "
                             f"(choose_requant)")
-    return np.clip(t >> rq.shift, 0, 255).astype(np.uint8)
+    return np.clip((t >> rq.shift) + rq.zero_point, 0, 255).astype(np.uint8)
 
 
 def choose_requant(acc_max: int, *, target: int = 255, max_shift: int = 24) -> Requant:
