@@ -72,9 +72,9 @@ def render(figures: Mapping[str, Any], headings: Mapping[str, str]) -> str:
             ("sw_fc", "Software N:M vs dense, FC (1:4 / 1:8 / 1:16)", "fc", "sw", "dense",
              "vs the faster dense kernel"),
             ("sw_conv", "Software N:M vs dense 1×2, conv (1:4 / 1:8 / 1:16)", "conv", "sw",
-             "dense_1x2", ""),
+             "dense_1x2", "vs the faster dense 1×2, im2col or direct"),
             ("xdec_conv", "xDecimate vs dense 4×2 (PULP-NN style), conv", "conv", "xdec",
-             "dense_4x2", ""),
+             "dense_4x2", "vs the faster dense 4×2, im2col or direct"),
             ("xdec_fc", "xDecimate vs dense, FC", "fc", "xdec", "dense",
              "vs the faster dense kernel")):
         ours = _triple(cells, kind, fam, base)
@@ -82,7 +82,7 @@ def render(figures: Mapping[str, Any], headings: Mapping[str, str]) -> str:
                      f"{ours}" + (f" ({note})" if note and ours else "") if ours else todo,
                      ln))
     xs = bench.get("xdec_over_sw")
-    rows.append(("xDecimate over the strongest software-sparse kernel",
+    rows.append(("xDecimate over the strongest software-sparse kernel (both with im2col)",
                  PAPER_CLAIMS["xdec_over_sw"],
                  f"up to {xs['max']:.2f}× ({xs['layer']}, {xs['pattern']}); geometric mean "
                  f"{xs['mean']:.2f}× over {xs['count']} layer × pattern cells" if xs else todo,

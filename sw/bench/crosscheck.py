@@ -1000,9 +1000,11 @@ def csr_scan_results(elf: str | Path, result: RunResult, addrs: Sequence[int] = 
 #: The kernels the CV32E40P can run (no xDecimate instruction).
 #: Kernels :func:`kernel_agreement` runs on both targets: all of them (the xDecimate ones on the
 #: extended core :data:`XDEC_CORE`).
-RTL_KERNELS = ("dense_1x2", "dense_4x2", "sw", "sw_rq", "sw4", "xdec", "xdec4")
+RTL_KERNELS = ("dense_1x2", "dense_4x2", "dense_1x2_direct", "dense_4x2_direct", "sw", "sw_rq",
+               "sw4", "xdec", "xdec4", "xdec_direct", "xdec4_direct")
 #: The kernels without xDecimate instructions (those the stock core runs too).
-STOCK_KERNELS = ("dense_1x2", "dense_4x2", "sw", "sw_rq", "sw4")
+STOCK_KERNELS = ("dense_1x2", "dense_4x2", "dense_1x2_direct", "dense_4x2_direct", "sw",
+                 "sw_rq", "sw4")
 
 
 @dataclass(frozen=True)
@@ -1066,9 +1068,13 @@ def kernel_agreement(layers: dict[str, object], patterns: Sequence[str], *,
                          f"not {bad!r}")
     rtl = functools.partial(rtl_run, core=core)
     out = []
+    dense_kernels = (*ck.DENSE_KERNELS, *ck.DENSE_DIRECT_KERNELS)
+    direct = (*ck.DIRECT_KERNELS, *ck.DENSE_DIRECT_KERNELS)
     for name, shape in layers.items():
         for kernel in kernels:
-            for pattern in (patterns if kernel not in ck.DENSE_KERNELS else patterns[:1]):
+            if kernel in direct and shape.kind != "conv":
+                continue  # on a fully connected layer a direct kernel is the plain one
+            for pattern in (patterns if kernel not in dense_kernels else patterns[:1]):
                 case = ck.make_case(shape, pattern)  # type: ignore[arg-type]
                 elf = ck.build(case, kernel)
                 c = compare(elf, name=f"{name} {kernel} {pattern}", rtl=rtl)
@@ -1077,7 +1083,7 @@ def kernel_agreement(layers: dict[str, object], patterns: Sequence[str], *,
                 exact = bool(np.array_equal(ck.read_output(elf, c.rtl, case), case.golden))
                 row = KernelAgreement(
                     layer=name, kind=shape.kind, kernel=kernel,  # type: ignore[attr-defined]
-                    pattern="dense" if kernel in ck.DENSE_KERNELS else pattern,
+                    pattern="dense" if kernel in dense_kernels else pattern,
                     iss_cycles=ri.cycles, rtl_cycles=rr.cycles, instret=rr.instret,
                     bit_exact=exact, equal=c.equal, differences=c.differences)
                 log(f"{name} {row.pattern} {kernel}: ISS {ri.cycles}, CV32E40P RTL "

@@ -20,8 +20,10 @@ For one layer shape, one pattern and one kernel this module
    and the static shape of each hot loop (instructions, MACs, instructions per 8 MACs), read
    from the ELF with the ISA table's disassembler.
 
-Kernels: ``dense_1x2``, ``dense_4x2`` (dense baselines), ``sw`` (software N:M sparse) and
-``xdec`` (xDecimate).  Layouts and loops are described in ``docs/kernels.md``.
+Kernels: ``dense_1x2``, ``dense_4x2`` (dense baselines), ``sw``, ``sw_rq``, ``sw4`` (software
+N:M sparse), ``xdec``, ``xdec4`` (xDecimate), and the im2col-free convolution variants
+``xdec_direct``, ``xdec4_direct``, ``dense_1x2_direct``, ``dense_4x2_direct``.  Layouts and
+loops are described in ``docs/kernels.md``.
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ from ..model.prune import prune_nm
 from ..model.quant import Requant, choose_requant
 
 __all__ = [
+    "DENSE_DIRECT_KERNELS",
     "DENSE_KERNELS",
+    "DIRECT_KERNELS",
     "IRQ_HANDLER_CSR",
     "IRQ_LINE",
     "IRQ_RECORD",
@@ -62,6 +66,7 @@ __all__ = [
     "LoopShape",
     "RegionTotal",
     "build",
+    "direct_walkable",
     "hot_loop",
     "irq_checksum",
     "iss_cache_key",
@@ -78,24 +83,36 @@ KERNEL_DIR = Path(__file__).resolve().parent / "c" / "kernels"
 KERNEL_SOURCES = ("xdk_common.c", "xdk_dense.c", "xdk_sw.c", "xdk_xdec.c")
 
 DENSE_KERNELS = ("dense_1x2", "dense_4x2")
-SPARSE_KERNELS = ("sw", "sw_rq", "sw4", "xdec", "xdec4")
+#: Convolution without im2col (``docs/kernels.md``, "Direct convolution"): the xDecimate blocks
+#: read each pixel's patch straight from the input, kernel row by kernel row; on FC layers and
+#: on convolutions they cannot walk (:func:`direct_walkable`) they run as ``xdec``/``xdec4``.
+DIRECT_KERNELS = ("xdec_direct", "xdec4_direct")
+#: The dense kernels' direct variants (same idea: the activation pointers skip to the next
+#: input row between kernel rows; only ``kh`` 1 or 3 needed).  Not baselines of the speedup
+#: columns (those stay the im2col kernels, as PULP-NN); the bench reports them beside.
+DENSE_DIRECT_KERNELS = ("dense_1x2_direct", "dense_4x2_direct")
+SPARSE_KERNELS = ("sw", "sw_rq", "sw4", "xdec", "xdec4", *DIRECT_KERNELS)
 #: Kernel name -> the C ``xdk_kernel`` passed to ``xdk_fc`` / ``xdk_conv``.
 KERNELS: dict[str, str] = {
     "dense_1x2": "xdk_dense_1x2",
     "dense_4x2": "xdk_dense_4x2",
+    "dense_1x2_direct": "xdk_dense_1x2_direct",
+    "dense_4x2_direct": "xdk_dense_4x2_direct",
     "sw": "xdk_sw",
     "sw_rq": "xdk_sw_rq",
     "sw4": "xdk_sw4",
     "xdec": "xdk_xdec",
     "xdec4": "xdk_xdec4",
+    "xdec_direct": "xdk_xdec_direct",
+    "xdec4_direct": "xdk_xdec4_direct",
 }
 #: Kernels with a 4-pixel block (need 4 pixels of scratch).
-QUAD_KERNELS = ("sw4", "xdec4")
+QUAD_KERNELS = ("sw4", "xdec4", "xdec4_direct")
 #: Software-sparse kernels: they interleave each pixel pair into a scratch buffer (``ilv``).
 SW_KERNELS = ("sw", "sw_rq", "sw4")
 #: Marked regions (``xdk.h``): region r starts with mark 2r and ends with mark 2r + 1.
 REGIONS: dict[str, int] = {"kernel": 1, "im2col": 2, "matmul": 3, "requant": 4,
-                           "interleave": 5}
+                           "interleave": 5, "pad": 6}
 
 #: Bytes of DMEM kept free for the stack and small variables.
 STACK_RESERVE = 2048
@@ -368,6 +385,49 @@ class _Layout:
                 + self.bias_bytes + self.ilv_bytes + 256)  # + the descriptor and alignment
 
 
+#: Largest xdec counter value a direct walk may write (the field is 16 bits).
+_CNT_LIMIT = 1 << 16
+
+
+def direct_walkable(shape: Shape, pattern: Pattern | None) -> bool:
+    """Whether a direct kernel walks ``shape`` without im2col (``pattern`` None: the dense
+    ones, :data:`DENSE_DIRECT_KERNELS`; else :data:`DIRECT_KERNELS` at that pattern).
+
+    Every direct kernel needs a convolution with ``kh`` 1 or 3 (the kernel rows are unrolled
+    loop-0 segments).  The xDecimate blocks re-base the NZ ordinal per kernel row by writing
+    the ``xdec`` counter (``docs/kernels.md``), so they also need every group of 4 NZ slots
+    inside one kernel row and every kernel row starting a group in the input (``kw·cin`` and
+    ``(w + 2·pad)·cin`` multiples of the group span ``4·M/N``), and counter values below 2^16
+    with P = 4.  Otherwise the kernel runs im2col (as ``xdec``, ``dense_4x2``, ...).
+
+    Raises
+    ------
+    TypeError
+        ``shape`` not an :class:`FCShape`/:class:`ConvShape`, ``pattern`` not a
+        :class:`Pattern`.
+    """
+    if not isinstance(shape, (FCShape, ConvShape)):
+        raise TypeError(f"shape must be an FCShape or a ConvShape, not {type(shape).__name__}")
+    if pattern is not None:
+        _check_type("pattern", pattern, Pattern)
+    if isinstance(shape, FCShape) or shape.kh not in (1, 3):
+        return False
+    if pattern is None:
+        return True
+    span = 4 * pattern.m // pattern.n
+    row, wrow = shape.kw * shape.cin, (shape.w + 2 * shape.pad) * shape.cin
+    if row % span or wrow % span:
+        return False
+    dj = wrow * pattern.n // pattern.m
+    return 4 * ((shape.kh - 1) * dj + row * pattern.n // pattern.m) <= _CNT_LIMIT
+
+
+def _is_direct(case: LayerCase, kernel: str) -> bool:
+    if kernel in DENSE_DIRECT_KERNELS:
+        return direct_walkable(case.shape, None)
+    return kernel in DIRECT_KERNELS and direct_walkable(case.shape, case.pattern)
+
+
 def _layout(case: LayerCase, kernel: str) -> _Layout:
     s = case.shape
     sparse = kernel in SPARSE_KERNELS
@@ -377,6 +437,11 @@ def _layout(case: LayerCase, kernel: str) -> _Layout:
         xstride = s.k
         x_bytes = s.tokens * s.k + (kp - s.k)  # the last row is readable up to k_pad
         col = 0
+    elif _is_direct(case, kernel):
+        # no im2col buffer: the zero-padded input copy if pad > 0 (else a placeholder word)
+        xstride = kp
+        x_bytes = s.h * s.w * s.cin
+        col = max(4, (s.h + 2 * s.pad) * (s.w + 2 * s.pad) * s.cin if s.pad else 0)
     else:
         xstride = kp
         x_bytes = s.h * s.w * s.cin
@@ -556,9 +621,15 @@ def c_program(case: LayerCase, kernel: str, *, irq: bool = False) -> str:
                  csr_p4=f"0x{xdec_ref.csr_pack(m=pat.m, n=pat.n, p=4, cnt=0):08x}u")
         if lay.ilv_bytes:
             f.update(ilv="xdk_ilv", xwords=img.k_pad // 4)
+        if _is_direct(case, kernel):
+            assert isinstance(s, ConvShape)
+            f.update(direct=1, grp_row=s.kw * s.cin * pat.n // (4 * pat.m),
+                     dj=(s.w + 2 * s.pad) * s.cin * pat.n // pat.m)
     else:
         k4 = lay.w_bytes // s.cout
         f.update(wstride=k4, kwords=k4 // 4)
+        if _is_direct(case, kernel):
+            f.update(direct=1)
     init = ",\n".join(f"    .{k} = {v}" for k, v in f.items())
     parts.append(f"xdk_layer xdk_L = {{\n{init}\n}};\n")
     fn = KERNELS[kernel]
@@ -837,9 +908,9 @@ def hot_loop_function(kernel: str, pattern: Pattern) -> str:
         return f"xdk_block_sw4_{pattern.n}_{pattern.m}"
     if kernel in SW_KERNELS:
         return f"xdk_block_sw_{pattern.n}_{pattern.m}{kernel.removeprefix('sw')}"
-    if kernel in ("xdec", "xdec4"):
+    if kernel in ("xdec", "xdec4", *DIRECT_KERNELS):
         return f"xdk_block_{kernel}_{'m4' if pattern.m == 4 else 'm816'}"
-    if kernel in DENSE_KERNELS:
+    if kernel in DENSE_KERNELS or kernel in DENSE_DIRECT_KERNELS:
         return f"xdk_block_{kernel}"
     raise ValueError(f"kernel must be one of {sorted(KERNELS)}, not {kernel!r}")
 

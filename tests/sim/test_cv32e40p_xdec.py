@@ -180,6 +180,14 @@ KERNEL_CASES = [(shape, kernel, pattern)
                               ck.ConvShape(h=4, w=4, cin=8, cout=6, name="conv_small"))
                 for kernel in ("xdec", "xdec4")
                 for pattern in ("1:4", "1:8", "1:16", "2:4", "2:8", "2:16")]
+# The im2col-free kernels on a shape they walk (Cin 64: every pattern; padded copy, a
+# kernel-row counter write per segment, the odd-pixel and quad paths).
+DIRECT_SHAPE = ck.ConvShape(h=3, w=3, cin=64, cout=2, pad=1, name="conv_direct")
+KERNEL_CASES += [(DIRECT_SHAPE, kernel, pattern)
+                 for kernel, patterns in (("xdec_direct", ("1:4", "2:8", "1:16")),
+                                          ("xdec4_direct", ("2:4", "1:8", "2:16")),
+                                          ("dense_4x2_direct", ("1:8",)))
+                 for pattern in patterns]
 
 
 @pytest.mark.parametrize(("shape", "kernel", "pattern"), KERNEL_CASES,
@@ -194,7 +202,8 @@ def test_xdec_kernels_bit_exact_on_the_extended_core_and_cycles_agree(shape, ker
 
 
 @pytest.mark.parametrize("seed", range(2))
-@pytest.mark.parametrize("kernel", list(ck.KERNELS))
+# on this FC layer the direct (im2col-free) kernels are the plain ones
+@pytest.mark.parametrize("kernel", [k for k in ck.KERNELS if "direct" not in k])
 def test_kernels_bit_exact_under_data_bus_wait_states(kernel, seed):
     case = ck.make_case(ck.FCShape(k=96, cout=6, tokens=4, name="fc_small"), "2:8")
     stalls = cv32e40p.Stalls(seed=seed, gnt_percent=50 + 20 * seed, max_extra_latency=seed + 1)

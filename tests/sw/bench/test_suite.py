@@ -26,8 +26,10 @@ def tiny_quick(monkeypatch):
 
 def test_run_bench_rows_and_outputs(tmp_path, tiny_quick):
     res = bench.run_bench(quick=True, log=lambda m: None)
-    assert len(res.runs) == 2 * (2 + 2 * len(ck.SPARSE_KERNELS))
-    assert len(res.rows) == 2 * 2 * len(ck.SPARSE_KERNELS)
+    # conv: every kernel; FC: no direct (im2col-free) variant
+    n_fc = len(ck.SPARSE_KERNELS) - len(ck.DIRECT_KERNELS)
+    assert len(res.runs) == (4 + 2 * len(ck.SPARSE_KERNELS)) + (2 + 2 * n_fc)
+    assert len(res.rows) == 2 * len(ck.SPARSE_KERNELS) + 2 * n_fc
     by = {(r["layer"], r["pattern"], r["kernel"]): r for r in res.rows}
     for layer in TINY:
         xdec16 = by[(layer, "1:16", "xdec")]
@@ -44,6 +46,40 @@ def test_run_bench_rows_and_outputs(tmp_path, tiny_quick):
     assert {"summary", "rows", "runs", "paper", "layers"} <= set(data)
     assert "| conv | xdec | 1:16 |" in paths["md"].read_text()
     assert paths["png"].read_bytes()[:4] == b"\x89PNG"
+    assert paths["breakdown"].read_bytes()[:4] == b"\x89PNG"
+    assert {"targets", "direct_gains"} <= set(data)
+
+
+def test_breakdown_targets_and_direct_gains(tiny_quick):
+    res = bench.run_bench(quick=True, log=lambda m: None)
+    for run in res.runs:  # the breakdown accounts for every cycle, none negative
+        parts = bench.cycle_breakdown(run)
+        assert set(parts) == {c for c, _ in bench.BREAKDOWN}
+        assert sum(parts.values()) == run.kernel_cycles
+        assert min(parts.values()) >= 0
+    by = {(r.layer, r.pattern, r.kernel): r for r in res.runs}
+    # conv-t (Cin 16): walkable at 1:4 (16-byte groups), not at 1:16 (64-byte groups)
+    assert bench.cycle_breakdown(by[("conv-t", "1:4", "xdec_direct")])["im2col / pad copy"] == 0
+    assert "im2col" in by[("conv-t", "1:16", "xdec_direct")].regions
+    gains = {(g["layer"], g["pattern"], g["kernel"]): g for g in bench.direct_gains(res)}
+    g = gains[("conv-t", "1:4", "xdec4")]
+    assert g["walked"]
+    assert g["gain"] == pytest.approx(by[("conv-t", "1:4", "xdec4")].kernel_cycles
+                                      / by[("conv-t", "1:4", "xdec4_direct")].kernel_cycles)
+    assert not gains[("conv-t", "1:16", "xdec")]["walked"]
+    assert gains[("conv-t", "dense", "dense_4x2")]["walked"]
+    tg = {(t["kind"], t["pattern"]): t for t in res.targets()}
+    assert set(tg) == {(k, p) for k in ("conv", "fc") for p in ("1:4", "1:16")}
+    for (kind, pattern), t in tg.items():
+        best = min(by[(kind + "-t", pattern, k)].kernel_cycles for k in bench.XDEC_FAMILY
+                   if (kind + "-t", pattern, k) in by)
+        d4 = by[(kind + "-t", "dense", "dense_4x2")].kernel_cycles
+        assert t["ours"] == pytest.approx(d4 / best)
+        assert t["met"] == (t["ours"] >= bench.TARGETS[(kind, pattern)])
+        assert (t["ours_best_dense"] is None) == (kind == "fc")
+    md = bench.markdown(res)
+    assert "### Targets (issue 14)" in md
+    assert "### im2col vs the direct walk" in md
 
 
 def test_headline_figures_compare_the_strongest_kernel_of_each_family(tiny_quick):
@@ -119,6 +155,7 @@ def test_report_section(tmp_path, tiny_quick):
     assert Ctx.figures["bench"]["section"] == md.splitlines()[0][3:]
     assert ("conv", "xdec", "dense_4x2", "1:16") in Ctx.figures["bench"]["cells"]
     assert "![speedup vs sparsity](bench/speedup.png)" in md
+    assert "![cycle breakdown](bench/breakdown.png)" in md
     assert "vs 4×2 (paper)" in md
     assert (tmp_path / "bench" / "bench.json").is_file()
 

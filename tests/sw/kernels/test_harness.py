@@ -19,9 +19,10 @@ CONV = ck.ConvShape(h=4, w=4, cin=8, cout=6, name="conv_small")
 
 
 @pytest.mark.parametrize("pattern", [str(p) for p in PATTERNS])
-@pytest.mark.parametrize("kernel", ck.SPARSE_KERNELS)
+@pytest.mark.parametrize("kernel", [k for k in ck.SPARSE_KERNELS if k not in ck.DIRECT_KERNELS])
 @pytest.mark.parametrize("shape", [FC, CONV], ids=["fc", "conv"])
 def test_sparse_bit_exact(shape, kernel, pattern):
+    # the direct kernels: tests/sw/kernels/test_direct.py
     run = ck.run_kernel(ck.make_case(shape, pattern), kernel)
     assert run.bit_exact
     assert run.mismatches == 0
@@ -57,8 +58,13 @@ EDGE_SHAPES = [
 ]
 
 
-@pytest.mark.parametrize("kernel", list(ck.KERNELS))
-@pytest.mark.parametrize("shape", EDGE_SHAPES, ids=lambda s: s.label())
+EDGE_CASES = [(s, k) for s in EDGE_SHAPES for k in ck.KERNELS
+              # the direct kernels run as the plain ones on an FC layer: conv shapes only
+              if s.kind == "conv" or "direct" not in k]
+
+
+@pytest.mark.parametrize(("shape", "kernel"), EDGE_CASES,
+                         ids=[f"{s.label()}-{k}" for s, k in EDGE_CASES])
 def test_edge_shapes_bit_exact(shape, kernel):
     pattern = "1:8" if kernel.startswith("xdec") else "2:4"
     assert ck.run_kernel(ck.make_case(shape, pattern, seed=3), kernel).bit_exact

@@ -27,6 +27,7 @@
 #define XDK_R_MATMUL 3  /* block kernel of one pixel pair: all output channels */
 #define XDK_R_REQUANT 4 /* requantization of one pixel pair */
 #define XDK_R_ILV 5     /* SW sparse: interleave of one pixel pair (inside matmul) */
+#define XDK_R_PAD 6     /* direct conv: zero-padded copy of the input (once per layer) */
 #define XDK_BEGIN(r) hal_mark(2u * (r))
 #define XDK_END(r) hal_mark(2u * (r) + 1u)
 
@@ -82,6 +83,12 @@ typedef struct xdk_layer {
     uint32_t xwords;   /* SW sparse: words of one activation vector read (k_pad / 4) */
     const int32_t *bias;
     int32_t mult, rnd, shift; /* requantization */
+    /* direct (im2col-free) convolution, xdk_conv with a kernel that has direct blocks:
+     * `direct` = 1 if the harness found the layer walkable (kh 1 or 3, every group of 4 NZ
+     * slots inside one kernel row, counter in range; docs/kernels.md), else im2col runs. */
+    uint32_t direct;
+    uint32_t grp_row;  /* groups of 4 NZ slots per kernel row (kw * cin * n / (4 m)) */
+    uint32_t dj;       /* NZ ordinals per input row of the (padded) input: wp * cin * n / m */
 } xdk_layer;
 
 /* A pair block: all `cout` rows for the pixel pair (xa, xb); int32 accumulators to
@@ -102,6 +109,10 @@ typedef struct xdk_kernel {
     xdk_quad_fn quad;
     xdk_one_fn single;
     uint32_t fused;
+    /* Direct convolution blocks (0: none): the same blocks reading each pixel's patch straight
+     * from the (padded) HWC input, one xdec CSR write per kernel row instead of im2col. */
+    xdk_pair_fn dpair;
+    xdk_quad_fn dquad;
 } xdk_kernel;
 
 extern const xdk_kernel xdk_dense_1x2; /* dense, 1 channel x 2 pixels */
@@ -111,9 +122,17 @@ extern const xdk_kernel xdk_sw_rq;     /* the same, requantizing in the row loop
 extern const xdk_kernel xdk_sw4;       /* N:M sparse, software decoding, 1 x 4 (+ 1 x 2, 1 x 1) */
 extern const xdk_kernel xdk_xdec;      /* N:M sparse, xDecimate, 1 x 2 (the paper's loop) */
 extern const xdk_kernel xdk_xdec4;     /* N:M sparse, xDecimate, 1 x 4 (P = 4) */
+extern const xdk_kernel xdk_dense_1x2_direct; /* dense_1x2, conv without im2col */
+extern const xdk_kernel xdk_dense_4x2_direct; /* dense_4x2, conv without im2col */
+extern const xdk_kernel xdk_xdec_direct;  /* xdec, conv without im2col (direct walk) */
+extern const xdk_kernel xdk_xdec4_direct; /* xdec4, conv without im2col (direct walk) */
 
 void xdk_block_dense_1x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
 void xdk_block_dense_4x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
+void xdk_block_dense_1x2_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                                int32_t *acc);
+void xdk_block_dense_4x2_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                                int32_t *acc);
 void xdk_block_sw(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
 void xdk_block_sw_rq(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
 void xdk_block_sw1(const xdk_layer *L, const uint8_t *xa, int32_t *acc);
@@ -134,6 +153,20 @@ void xdk_block_xdec4_m4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb
                         const uint8_t *xc, const uint8_t *xd, int32_t *acc);
 void xdk_block_xdec4_m816(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                           const uint8_t *xc, const uint8_t *xd, int32_t *acc);
+/* Direct blocks: xa.. are the pixels' patch origins in the (padded) input, not im2col
+ * vectors; kh = 3 runs the 3-segment loops below, kh = 1 the plain blocks. */
+void xdk_block_xdec_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                           int32_t *acc);
+void xdk_block_xdec4_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                            const uint8_t *xc, const uint8_t *xd, int32_t *acc);
+void xdk_block_xdec_direct_m4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                              int32_t *acc);
+void xdk_block_xdec_direct_m816(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                                int32_t *acc);
+void xdk_block_xdec4_direct_m4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                               const uint8_t *xc, const uint8_t *xd, int32_t *acc);
+void xdk_block_xdec4_direct_m816(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                                 const uint8_t *xc, const uint8_t *xd, int32_t *acc);
 #define XDK_SW_DECL(N, M)                                                                     \
     void xdk_block_sw_##N##_##M(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,    \
                                 int32_t *acc);                                                \
@@ -154,9 +187,14 @@ void xdk_requant(const xdk_layer *L, const int32_t *acc, uint8_t *y, uint32_t n)
  * padding; word aligned. */
 void xdk_im2col(const xdk_layer *L, const uint8_t *x, uint32_t oy, uint32_t ox, uint8_t *col);
 
+/* Zero-padded copy of the conv input into xp: (h + 2 pad) x (w + 2 pad) x cin, HWC. */
+void xdk_pad_input(const xdk_layer *L, const uint8_t *x, uint8_t *xp);
+
 /* Layers.  x: FC input [npix][xstride] (plus padding bytes up to the last row's k_pad) or conv
  * input [h][w][cin]; y: output [npix][cout]; acc: 4 * cout int32 of scratch (2 * cout if the
- * kernel has no quad block); col: conv only, 4 (or 2) * xstride bytes of scratch, aligned. */
+ * kernel has no quad block); col: conv only, 4 (or 2) * xstride bytes of scratch, aligned
+ * (a direct kernel on a walkable layer: the padded input, (h + 2 pad) (w + 2 pad) cin bytes,
+ * if pad > 0; unused otherwise). */
 void xdk_fc(const xdk_layer *L, const xdk_kernel *kern, const uint8_t *x, uint8_t *y,
             int32_t *acc);
 void xdk_conv(const xdk_layer *L, const xdk_kernel *kern, const uint8_t *x, uint8_t *y,

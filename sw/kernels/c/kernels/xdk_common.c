@@ -183,9 +183,75 @@ void xdk_fc(const xdk_layer *L, const xdk_kernel *kern, const uint8_t *x, uint8_
     XDK_END(XDK_R_KERNEL);
 }
 
+void xdk_pad_input(const xdk_layer *L, const uint8_t *x, uint8_t *xp) {
+    const uint32_t cw = L->cin >> 2, pad = L->pad, w = L->w;
+    const uint32_t wpw = (w + 2 * pad) * cw; /* words per padded input row */
+    uint32_t *dst = (uint32_t *)xp;
+    const uint32_t *src = (const uint32_t *)x;
+    zero_words(dst, pad * wpw + pad * cw); /* top rows and the left pad of row 0 */
+    dst += pad * wpw + pad * cw;
+    for (uint32_t r = 0; r < L->h; r++) {
+        copy_words(dst, src, w * cw);
+        dst += w * cw;
+        src += w * cw;
+        /* right pad of this row + left pad of the next (the last: + the bottom rows) */
+        const uint32_t z = r + 1 < L->h ? 2 * pad * cw : pad * cw + pad * wpw;
+        zero_words(dst, z);
+        dst += z;
+    }
+}
+
+/* Direct convolution: no im2col; the block kernels read every pixel's patch from the input
+ * (zero-padded copy in `col` when pad > 0), one kernel row per loop-0 segment. */
+static void conv_direct(const xdk_layer *L, const xdk_kernel *kern, const uint8_t *x,
+                        uint8_t *y, int32_t *acc, uint8_t *col) {
+    const uint32_t npix = L->npix, cout = L->cout, wo = L->wo, cin = L->cin;
+    const uint8_t *xin = x;
+    if (L->pad) {
+        XDK_BEGIN(XDK_R_PAD);
+        xdk_pad_input(L, x, col);
+        XDK_END(XDK_R_PAD);
+        xin = col;
+    }
+    const uint32_t wp = L->w + 2 * L->pad;
+    const uint32_t sx = L->stride * cin, sy = L->stride * wp * cin; /* origin steps */
+    const uint8_t *row = xin, *o = xin; /* origin of the output row / of pixel p */
+    uint32_t ox = 0;
+    const uint8_t *b[4];
+    for (uint32_t p = 0; p < npix;) {
+        const uint32_t n = (kern->dquad && npix - p >= 4) ? 4u : npix - p >= 2 ? 2u : 1u;
+        for (uint32_t i = 0; i < n; i++) {
+            b[i] = o;
+            if (++ox == wo) {
+                ox = 0;
+                row += sy;
+                o = row;
+            } else {
+                o += sx;
+            }
+        }
+        XDK_BEGIN(XDK_R_MATMUL);
+        if (n == 4) {
+            kern->dquad(L, b[0], b[1], b[2], b[3], acc);
+        } else {
+            kern->dpair(L, b[0], n == 2 ? b[1] : b[0], acc);
+        }
+        XDK_END(XDK_R_MATMUL);
+        XDK_BEGIN(XDK_R_REQUANT);
+        xdk_requant(L, acc, y + p * cout, n * cout);
+        XDK_END(XDK_R_REQUANT);
+        p += n;
+    }
+}
+
 void xdk_conv(const xdk_layer *L, const xdk_kernel *kern, const uint8_t *x, uint8_t *y,
               int32_t *acc, uint8_t *col) {
     XDK_BEGIN(XDK_R_KERNEL);
+    if (kern->dpair && L->direct) {
+        conv_direct(L, kern, x, y, acc, col);
+        XDK_END(XDK_R_KERNEL);
+        return;
+    }
     const uint32_t npix = L->npix, cout = L->cout, xs = L->xstride, wo = L->wo;
     uint32_t oy = 0, ox = 0;
     for (uint32_t p = 0; p < npix;) {
@@ -219,3 +285,10 @@ const xdk_kernel xdk_sw_rq = {xdk_block_sw_rq, 0, xdk_block_sw1_rq, 1};
 const xdk_kernel xdk_sw4 = {xdk_block_sw, xdk_block_sw4, xdk_block_sw1, 0};
 const xdk_kernel xdk_xdec = {xdk_block_xdec, 0, 0, 0};
 const xdk_kernel xdk_xdec4 = {xdk_block_xdec, xdk_block_xdec4, 0, 0};
+const xdk_kernel xdk_dense_1x2_direct = {xdk_block_dense_1x2, 0, 0, 0,
+                                         xdk_block_dense_1x2_direct, 0};
+const xdk_kernel xdk_dense_4x2_direct = {xdk_block_dense_4x2, 0, 0, 0,
+                                         xdk_block_dense_4x2_direct, 0};
+const xdk_kernel xdk_xdec_direct = {xdk_block_xdec, 0, 0, 0, xdk_block_xdec_direct, 0};
+const xdk_kernel xdk_xdec4_direct = {xdk_block_xdec, xdk_block_xdec4, 0, 0,
+                                     xdk_block_xdec_direct, xdk_block_xdec4_direct};
