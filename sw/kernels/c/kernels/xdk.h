@@ -56,6 +56,42 @@
     ".if (" end " - " start ") != 4 * (" XDK_STR(n) ")\n\t.error \"hardware loop: " start "->" \
     end " is not " XDK_STR(n) " instructions\"\n\t.endif\n\t"
 
+/* ---- pieces shared by the N:M sparse kernels (xdk_sw.c, xdk_xdec.c) -------------------------
+ * Their row loops keep the weight-row pointer in %[pv], the bias pointer in %[pbias], the
+ * accumulator (or output) pointers of the pixels in %[oa] %[ob] (%[oc] %[od]) and the row count
+ * in %[rows], as asm outputs in this order: */
+/* pair blocks: XDK_SW_PAIR (xdk_block_sw_<N>_<M>[_rq]), XDK_XDEC_ROWS (xdk_block_xdec_*,
+ * xdk_block_xdec_direct_*) */
+#define XDK_PAIR_OUTPUTS                                                                      \
+    [pv] "+r"(pv), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [rows] "+r"(rows)
+/* quad blocks: XDK_SW_QUAD (xdk_block_sw4_<N>_<M>), XDK_XDEC4_ROWS (xdk_block_xdec4_*,
+ * xdk_block_xdec4_direct_*) */
+#define XDK_QUAD_OUTPUTS                                                                      \
+    [pv] "+r"(pv), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [oc] "+r"(oc),          \
+        [od] "+r"(od), [rows] "+r"(rows)
+/* Locals of the sparse blocks that name their operands as above: the xDecimate blocks (all of
+ * xdk_xdec.c) and xdk_block_sw4_<N>_<M>.  GRP: loop-0 trips per row (L->groups, or L->grp_row
+ * per kernel row in the direct blocks); then XDK_NM_OUT2 or XDK_NM_OUT4 for the pixels'
+ * accumulator rows in acc. */
+#define XDK_NM_LOCALS(GRP)                                                                    \
+    const uint8_t *pv = (const uint8_t *)L->wgt;                                              \
+    const int32_t *pbias = L->bias;                                                           \
+    const uint32_t cout = L->cout;                                                            \
+    uint32_t rows = cout;                                                                     \
+    const uint32_t grp = (GRP), nnz = L->nnz_row, skip = L->rowskip
+#define XDK_NM_OUT2 int32_t *oa = acc, *ob = acc + cout
+#define XDK_NM_OUT4                                                                           \
+    int32_t *oa = acc, *ob = acc + cout, *oc = acc + 2 * cout, *od = acc + 3 * cout
+/* Row tail of the quad blocks (XDK_SW_QUAD, XDK_XDEC4_ROWS; 5 instructions): store the four
+ * accumulators A..D, then step %[pv] from the row's index units (t0 at their end) over the
+ * padding to the next row record. */
+#define XDK_QUAD_ROW_TAIL(A, B, C, D)                                                         \
+    XDK_SW_PI(A, "%[oa]", 4)                                                                  \
+    XDK_SW_PI(B, "%[ob]", 4)                                                                  \
+    XDK_SW_PI(C, "%[oc]", 4)                                                                  \
+    XDK_SW_PI(D, "%[od]", 4)                                                                  \
+    "add %[pv], t0, %[skip]\n\t"
+
 /* ---- layer descriptor --------------------------------------------------------------------- */
 enum { XDK_FC = 0, XDK_CONV = 1 };
 
@@ -91,15 +127,21 @@ typedef struct xdk_layer {
     uint32_t dj;       /* NZ ordinals per input row of the (padded) input: wp * cin * n / m */
 } xdk_layer;
 
-/* A pair block: all `cout` rows for the pixel pair (xa, xb); int32 accumulators to
+/* Block signatures (function types: the declarations below name their blocks with them).
+ * A pair block: all `cout` rows for the pixel pair (xa, xb); int32 accumulators to
  * acc[0..cout) (pixel A) and acc[cout..2 cout) (pixel B). */
-typedef void (*xdk_pair_fn)(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+typedef void xdk_pair_block(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                             int32_t *acc);
 /* A quad block: the same for four pixels, acc[s * cout + row] for pixel s. */
-typedef void (*xdk_quad_fn)(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+typedef void xdk_quad_block(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                             const uint8_t *xc, const uint8_t *xd, int32_t *acc);
 /* A single block: all `cout` rows for one pixel (the P = 1 tail of an odd pixel count). */
-typedef void (*xdk_one_fn)(const xdk_layer *L, const uint8_t *xa, int32_t *acc);
+typedef void xdk_one_block(const xdk_layer *L, const uint8_t *xa, int32_t *acc);
+/* Pointers to them, as the kernel table holds them. */
+typedef xdk_pair_block *xdk_pair_fn;
+typedef xdk_quad_block *xdk_quad_fn;
+typedef xdk_one_block *xdk_one_fn;
+
 /* A kernel: its pair block and, optionally, a quad block used while >= 4 pixels remain, a
  * single block for a last odd pixel (else the pair block runs with both streams on it), and
  * whether the blocks requantize in their row loop (`fused`: they write the uint8 outputs of
@@ -127,53 +169,28 @@ extern const xdk_kernel xdk_dense_4x2_direct; /* dense_4x2, conv without im2col 
 extern const xdk_kernel xdk_xdec_direct;  /* xdec, conv without im2col (direct walk) */
 extern const xdk_kernel xdk_xdec4_direct; /* xdec4, conv without im2col (direct walk) */
 
-void xdk_block_dense_1x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
-void xdk_block_dense_4x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
-void xdk_block_dense_1x2_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                                int32_t *acc);
-void xdk_block_dense_4x2_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                                int32_t *acc);
-void xdk_block_sw(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
-void xdk_block_sw_rq(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
-void xdk_block_sw1(const xdk_layer *L, const uint8_t *xa, int32_t *acc);
-void xdk_block_sw1_rq(const xdk_layer *L, const uint8_t *xa, int32_t *acc);
+xdk_pair_block xdk_block_dense_1x2, xdk_block_dense_4x2;
+xdk_pair_block xdk_block_dense_1x2_direct, xdk_block_dense_4x2_direct;
+xdk_pair_block xdk_block_sw, xdk_block_sw_rq;
+xdk_one_block xdk_block_sw1, xdk_block_sw1_rq;
 void xdk_sw_interleave(const uint8_t *xa, const uint8_t *xb, uint8_t *ilv, uint32_t words);
 void xdk_sw_interleave4(const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,
                         const uint8_t *xd, uint8_t *ilv, uint32_t words);
-void xdk_block_sw4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,
-                   const uint8_t *xd, int32_t *acc);
-void xdk_block_xdec(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
-void xdk_block_xdec4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                     const uint8_t *xc, const uint8_t *xd, int32_t *acc);
+xdk_quad_block xdk_block_sw4;
+xdk_pair_block xdk_block_xdec;
+xdk_quad_block xdk_block_xdec4;
 /* The variants the dispatchers above call (one hot loop each). */
-void xdk_block_xdec_m4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc);
-void xdk_block_xdec_m816(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                         int32_t *acc);
-void xdk_block_xdec4_m4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                        const uint8_t *xc, const uint8_t *xd, int32_t *acc);
-void xdk_block_xdec4_m816(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                          const uint8_t *xc, const uint8_t *xd, int32_t *acc);
+xdk_pair_block xdk_block_xdec_m4, xdk_block_xdec_m816;
+xdk_quad_block xdk_block_xdec4_m4, xdk_block_xdec4_m816;
 /* Direct blocks: xa.. are the pixels' patch origins in the (padded) input, not im2col
  * vectors; kh = 3 runs the 3-segment loops below, kh = 1 the plain blocks. */
-void xdk_block_xdec_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                           int32_t *acc);
-void xdk_block_xdec4_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                            const uint8_t *xc, const uint8_t *xd, int32_t *acc);
-void xdk_block_xdec_direct_m4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                              int32_t *acc);
-void xdk_block_xdec_direct_m816(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                                int32_t *acc);
-void xdk_block_xdec4_direct_m4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                               const uint8_t *xc, const uint8_t *xd, int32_t *acc);
-void xdk_block_xdec4_direct_m816(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                                 const uint8_t *xc, const uint8_t *xd, int32_t *acc);
+xdk_pair_block xdk_block_xdec_direct;
+xdk_quad_block xdk_block_xdec4_direct;
+xdk_pair_block xdk_block_xdec_direct_m4, xdk_block_xdec_direct_m816;
+xdk_quad_block xdk_block_xdec4_direct_m4, xdk_block_xdec4_direct_m816;
 #define XDK_SW_DECL(N, M)                                                                     \
-    void xdk_block_sw_##N##_##M(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,    \
-                                int32_t *acc);                                                \
-    void xdk_block_sw_##N##_##M##_rq(const xdk_layer *L, const uint8_t *xa,                  \
-                                     const uint8_t *xb, int32_t *acc);                        \
-    void xdk_block_sw1_##N##_##M(const xdk_layer *L, const uint8_t *xa, int32_t *acc);       \
-    void xdk_block_sw1_##N##_##M##_rq(const xdk_layer *L, const uint8_t *xa, int32_t *acc);
+    xdk_pair_block xdk_block_sw_##N##_##M, xdk_block_sw_##N##_##M##_rq;                       \
+    xdk_one_block xdk_block_sw1_##N##_##M, xdk_block_sw1_##N##_##M##_rq;
 XDK_SW_DECL(1, 4)
 XDK_SW_DECL(1, 8)
 XDK_SW_DECL(1, 16)

@@ -4,8 +4,51 @@
  * two pixels' K bytes, word aligned.  Inner loops (hardware loop 0, no load-use stall):
  *   1x2:  3 word loads + 2 cv.sdotusp.b =  5 instructions per  8 MACs
  *   4x2:  6 word loads + 8 cv.sdotusp.b = 14 instructions per 32 MACs
+ *
+ * Every loop body exists once (XDK_DENSE1_LOOP, XDK_DENSE4_LOOP) and every row prologue /
+ * epilogue once (XDK_DENSE1_ROWS, XDK_DENSE4_ROWS): the im2col blocks run one loop-0 segment
+ * per weight row, the direct blocks (xdk_block_dense_*_direct, kh = 3) three, one per kernel
+ * row.
  */
 #include "xdk.h"
+
+/* ---- 1x2 --------------------------------------------------------------------------------- */
+
+/* Loop 0 of the 1x2 kernels over the row's words: cv.setup + 5-instruction body.  Used by
+ * xdk_block_dense_1x2 (once per row) and dense_1x2_direct3 (once per kernel row). */
+#define XDK_DENSE1_LOOP                                                                       \
+    XDK_SETUP(0, "%[kq]", 6)                                                                  \
+    "0:\n\t"                                                                                  \
+    XDK_LW_PI("%[w]", "%[pw]", 4)                                                             \
+    XDK_LW_PI("%[a]", "%[pa]", 4)                                                             \
+    XDK_LW_PI("%[b]", "%[pb]", 4)                                                             \
+    XDK_SDOTUSP_B("%[ca]", "%[a]", "%[w]")                                                    \
+    XDK_SDOTUSP_B("%[cb]", "%[b]", "%[w]")                                                    \
+    "1:\n\t"                                                                                  \
+    XDK_HWLOOP_CHECK("0b", "1b", 5)
+
+/* The 1x2 asm statement, used by xdk_block_dense_1x2 and dense_1x2_direct3 (the direct 1x2
+ * block and the leftover rows of the direct 4x2 block): loop 1 over the weight rows (NOUT: its
+ * cv.setup count, body + 1), each row 4 prologue instructions + SEGMENTS + 2 stores.  The
+ * optional arguments are extra asm inputs (after %[xa] %[xb] %[kq]). */
+#define XDK_DENSE1_ROWS(NOUT, SEGMENTS, ...)                                                  \
+    __asm__ volatile(                                                                         \
+        XDK_SETUP(1, "%[rows]", NOUT)                                                         \
+        "10:\n\t"                                                                             \
+        XDK_LW_PI("%[ca]", "%[pbias]", 4)                                                     \
+        "mv %[pa], %[xa]\n\t"                                                                 \
+        "mv %[pb], %[xb]\n\t"                                                                 \
+        "mv %[cb], %[ca]\n\t"                                                                 \
+        SEGMENTS                                                                              \
+        XDK_SW_PI("%[ca]", "%[oa]", 4)                                                        \
+        XDK_SW_PI("%[cb]", "%[ob]", 4)                                                        \
+        "11:\n\t" /* loop 1 ends >= 2 instructions after loop 0 (CV32E40P rule) */            \
+        XDK_HWLOOP_CHECK("10b", "11b", NOUT - 1)                                              \
+        : [pw] "+r"(pw), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [rows] "+r"(rows), \
+          [pa] "=&r"(pa), [pb] "=&r"(pb), [w] "=&r"(w), [a] "=&r"(a), [b] "=&r"(b),           \
+          [ca] "=&r"(ca), [cb] "=&r"(cb)                                                      \
+        : [xa] "r"(xa), [xb] "r"(xb), [kq] "r"(kq) __VA_OPT__(,) __VA_ARGS__                  \
+        : "memory")
 
 void xdk_block_dense_1x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                          int32_t *acc) {
@@ -16,96 +59,92 @@ void xdk_block_dense_1x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *x
     const uint32_t kq = L->kwords;
     const uint8_t *pa, *pb;
     uint32_t w, a, b, ca, cb;
-    __asm__ volatile(
-        XDK_SETUP(1, "%[rows]", 13)
-        "10:\n\t"
-        XDK_LW_PI("%[ca]", "%[pbias]", 4)
-        "mv %[pa], %[xa]\n\t"
-        "mv %[pb], %[xb]\n\t"
-        "mv %[cb], %[ca]\n\t"
-        XDK_SETUP(0, "%[kq]", 6)
-        "0:\n\t"
-        XDK_LW_PI("%[w]", "%[pw]", 4)
-        XDK_LW_PI("%[a]", "%[pa]", 4)
-        XDK_LW_PI("%[b]", "%[pb]", 4)
-        XDK_SDOTUSP_B("%[ca]", "%[a]", "%[w]")
-        XDK_SDOTUSP_B("%[cb]", "%[b]", "%[w]")
-        "1:\n\t"
-        XDK_HWLOOP_CHECK("0b", "1b", 5)
-        XDK_SW_PI("%[ca]", "%[oa]", 4)
-        XDK_SW_PI("%[cb]", "%[ob]", 4)
-        "11:\n\t" /* loop 1 ends >= 2 instructions after loop 0 (CV32E40P rule) */
-        XDK_HWLOOP_CHECK("10b", "11b", 12)
-        : [pw] "+r"(pw), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [rows] "+r"(rows),
-          [pa] "=&r"(pa), [pb] "=&r"(pb), [w] "=&r"(w), [a] "=&r"(a), [b] "=&r"(b),
-          [ca] "=&r"(ca), [cb] "=&r"(cb)
-        : [xa] "r"(xa), [xb] "r"(xb), [kq] "r"(kq)
-        : "memory");
+    XDK_DENSE1_ROWS(13, XDK_DENSE1_LOOP); /* 4 + 6 + 2 = 12 */
 }
+
+/* ---- 4x2 --------------------------------------------------------------------------------- */
+
+/* Loop 0 of the 4x2 kernels: cv.setup + 14-instruction body.  Used by xdk_block_dense_4x2
+ * (once per quad of rows) and xdk_block_dense_4x2_direct (once per kernel row). */
+#define XDK_DENSE4_LOOP                                                                       \
+    XDK_SETUP(0, "%[kq]", 15)                                                                 \
+    "0:\n\t"                                                                                  \
+    XDK_LW_PI("t3", "%[pa]", 4)                                                               \
+    XDK_LW_PI("t4", "%[pb]", 4)                                                               \
+    XDK_LW_PI("t5", "%[p0]", 4)                                                               \
+    XDK_LW_PI("t6", "t0", 4)                                                                  \
+    XDK_SDOTUSP_B("s3", "t3", "t5")                                                           \
+    XDK_SDOTUSP_B("s4", "t4", "t5")                                                           \
+    XDK_LW_PI("s1", "t1", 4)                                                                  \
+    XDK_SDOTUSP_B("s5", "t3", "t6")                                                           \
+    XDK_SDOTUSP_B("s6", "t4", "t6")                                                           \
+    XDK_LW_PI("s2", "t2", 4)                                                                  \
+    XDK_SDOTUSP_B("s7", "t3", "s1")                                                           \
+    XDK_SDOTUSP_B("s8", "t4", "s1")                                                           \
+    XDK_SDOTUSP_B("s9", "t3", "s2")                                                           \
+    XDK_SDOTUSP_B("s10", "t4", "s2")                                                          \
+    "1:\n\t"                                                                                  \
+    XDK_HWLOOP_CHECK("0b", "1b", 14)
+
+/* The 4x2 asm statement, used by xdk_block_dense_4x2 and xdk_block_dense_4x2_direct: loop 1
+ * over the quads of weight rows (NOUT: its cv.setup count, body + 1), each quad 11 prologue
+ * instructions + SEGMENTS + 11 epilogue instructions, the last two moving pa / pb back by BACK
+ * (an asm operand: what they advanced over the quad).  The optional arguments are extra asm
+ * inputs (after %[kq] %[ws]).
+ * 17 temporaries in fixed registers (GCC allows at most 30 asm operands):
+ * p1..p3 = t0..t2, a = t3, b = t4, w0..w3 = t5 t6 s1 s2, c00 c01 c10 c11 c20 c21 c30
+ * c31 = s3..s10 (cRP: channel R of the quad, pixel P). */
+#define XDK_DENSE4_ROWS(NOUT, SEGMENTS, BACK, ...)                                            \
+    __asm__ volatile(                                                                         \
+        XDK_SETUP(1, "%[rows]", NOUT)                                                         \
+        "10:\n\t"                                                                             \
+        XDK_LW_PI("s3", "%[pbias]", 4)                                                        \
+        XDK_LW_PI("s5", "%[pbias]", 4)                                                        \
+        XDK_LW_PI("s7", "%[pbias]", 4)                                                        \
+        XDK_LW_PI("s9", "%[pbias]", 4)                                                        \
+        "add t0, %[p0], %[ws]\n\t"                                                            \
+        "add t1, t0, %[ws]\n\t"                                                               \
+        "add t2, t1, %[ws]\n\t"                                                               \
+        "mv s4, s3\n\t"                                                                       \
+        "mv s6, s5\n\t"                                                                       \
+        "mv s8, s7\n\t"                                                                       \
+        "mv s10, s9\n\t"                                                                      \
+        SEGMENTS                                                                              \
+        XDK_SW_PI("s3", "%[oa]", 4)                                                           \
+        XDK_SW_PI("s5", "%[oa]", 4)                                                           \
+        XDK_SW_PI("s7", "%[oa]", 4)                                                           \
+        XDK_SW_PI("s9", "%[oa]", 4)                                                           \
+        XDK_SW_PI("s4", "%[ob]", 4)                                                           \
+        XDK_SW_PI("s6", "%[ob]", 4)                                                           \
+        XDK_SW_PI("s8", "%[ob]", 4)                                                           \
+        XDK_SW_PI("s10", "%[ob]", 4)                                                          \
+        "mv %[p0], t2\n\t" /* p3 ends at the first byte of the next quad's row 0 */           \
+        "sub %[pa], %[pa], " BACK "\n\t"                                                      \
+        "sub %[pb], %[pb], " BACK "\n\t"                                                      \
+        "11:\n\t"                                                                             \
+        XDK_HWLOOP_CHECK("10b", "11b", NOUT - 1)                                              \
+        : [p0] "+r"(p0), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob),                   \
+          [rows] "+r"(rows), [pa] "+r"(pa), [pb] "+r"(pb)                                     \
+        : [kq] "r"(kq), [ws] "r"(ws) __VA_OPT__(,) __VA_ARGS__                                \
+        : "memory", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s1", "s2", "s3", "s4", "s5",   \
+          "s6", "s7", "s8", "s9", "s10")
+
+/* Locals of the 4x2 blocks (xdk_block_dense_4x2, xdk_block_dense_4x2_direct); p0 and pbias
+ * end at the leftover rows (cout mod 4). */
+#define XDK_DENSE4_LOCALS                                                                     \
+    const uint32_t cout = L->cout, quads = cout >> 2;                                         \
+    const int8_t *p0 = (const int8_t *)L->wgt;                                                \
+    const int32_t *pbias = L->bias;                                                           \
+    int32_t *oa = acc, *ob = acc + cout;                                                      \
+    uint32_t rows = quads;                                                                    \
+    const uint8_t *pa = xa, *pb = xb
 
 void xdk_block_dense_4x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                          int32_t *acc) {
-    const uint32_t cout = L->cout, quads = cout >> 2;
+    XDK_DENSE4_LOCALS;
     const uint32_t ws = L->wstride, kq = L->kwords;
-    const int8_t *p0 = (const int8_t *)L->wgt;
-    const int32_t *pbias = L->bias;
-    int32_t *oa = acc, *ob = acc + cout;
     if (quads) {
-        /* 17 temporaries in fixed registers (GCC allows at most 30 asm operands):
-         * p1..p3 = t0..t2, a = t3, b = t4, w0..w3 = t5 t6 s1 s2, c00 c01 c10 c11 c20 c21 c30
-         * c31 = s3..s10 (cRP: channel R of the quad, pixel P). */
-        uint32_t rows = quads;
-        const uint8_t *pa = xa, *pb = xb;
-        __asm__ volatile(
-            XDK_SETUP(1, "%[rows]", 38)
-            "10:\n\t"
-            XDK_LW_PI("s3", "%[pbias]", 4)
-            XDK_LW_PI("s5", "%[pbias]", 4)
-            XDK_LW_PI("s7", "%[pbias]", 4)
-            XDK_LW_PI("s9", "%[pbias]", 4)
-            "add t0, %[p0], %[ws]\n\t"
-            "add t1, t0, %[ws]\n\t"
-            "add t2, t1, %[ws]\n\t"
-            "mv s4, s3\n\t"
-            "mv s6, s5\n\t"
-            "mv s8, s7\n\t"
-            "mv s10, s9\n\t"
-            XDK_SETUP(0, "%[kq]", 15)
-            "0:\n\t"
-            XDK_LW_PI("t3", "%[pa]", 4)
-            XDK_LW_PI("t4", "%[pb]", 4)
-            XDK_LW_PI("t5", "%[p0]", 4)
-            XDK_LW_PI("t6", "t0", 4)
-            XDK_SDOTUSP_B("s3", "t3", "t5")
-            XDK_SDOTUSP_B("s4", "t4", "t5")
-            XDK_LW_PI("s1", "t1", 4)
-            XDK_SDOTUSP_B("s5", "t3", "t6")
-            XDK_SDOTUSP_B("s6", "t4", "t6")
-            XDK_LW_PI("s2", "t2", 4)
-            XDK_SDOTUSP_B("s7", "t3", "s1")
-            XDK_SDOTUSP_B("s8", "t4", "s1")
-            XDK_SDOTUSP_B("s9", "t3", "s2")
-            XDK_SDOTUSP_B("s10", "t4", "s2")
-            "1:\n\t"
-            XDK_HWLOOP_CHECK("0b", "1b", 14)
-            XDK_SW_PI("s3", "%[oa]", 4)
-            XDK_SW_PI("s5", "%[oa]", 4)
-            XDK_SW_PI("s7", "%[oa]", 4)
-            XDK_SW_PI("s9", "%[oa]", 4)
-            XDK_SW_PI("s4", "%[ob]", 4)
-            XDK_SW_PI("s6", "%[ob]", 4)
-            XDK_SW_PI("s8", "%[ob]", 4)
-            XDK_SW_PI("s10", "%[ob]", 4)
-            "mv %[p0], t2\n\t" /* p3 ends at the first byte of the next quad's row 0 */
-            "sub %[pa], %[pa], %[ws]\n\t"
-            "sub %[pb], %[pb], %[ws]\n\t"
-            "11:\n\t"
-            XDK_HWLOOP_CHECK("10b", "11b", 37)
-            : [p0] "+r"(p0), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob),
-              [rows] "+r"(rows), [pa] "+r"(pa), [pb] "+r"(pb)
-            : [kq] "r"(kq), [ws] "r"(ws)
-            : "memory", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s1", "s2", "s3", "s4", "s5",
-              "s6", "s7", "s8", "s9", "s10");
+        XDK_DENSE4_ROWS(38, XDK_DENSE4_LOOP, "%[ws]"); /* 11 + 15 + 11 = 37 */
     }
     const uint32_t rest = cout & 3u;
     if (rest) {
@@ -127,16 +166,17 @@ void xdk_block_dense_4x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *x
  * xa / xb are the pixels' patch origins in the HWC input (padded copy if pad > 0): loop 0 runs
  * once per kernel row over its kw * cin / 4 words, and between rows the activation pointers
  * skip the rest of the input row, (wp - kw) * cin bytes (2 adds per kernel row). */
-#define XDK_DENSE1_SEG                                                                        \
-    XDK_SETUP(0, "%[kq]", 6)                                                                  \
-    "0:\n\t"                                                                                  \
-    XDK_LW_PI("%[w]", "%[pw]", 4)                                                             \
-    XDK_LW_PI("%[a]", "%[pa]", 4)                                                             \
-    XDK_LW_PI("%[b]", "%[pb]", 4)                                                             \
-    XDK_SDOTUSP_B("%[ca]", "%[a]", "%[w]")                                                    \
-    XDK_SDOTUSP_B("%[cb]", "%[b]", "%[w]")                                                    \
-    "1:\n\t"                                                                                  \
-    XDK_HWLOOP_CHECK("0b", "1b", 5)
+
+/* The segments of one weight row in the direct blocks (1x2 and 4x2): LOOP once per kernel row,
+ * %[pa] / %[pb] stepped by %[gap] between rows: 3 cv.setup-led loops + 4 adds. */
+#define XDK_DENSE_KROWS3(LOOP)                                                                \
+    LOOP                                                                                      \
+    "add %[pa], %[pa], %[gap]\n\t"                                                            \
+    "add %[pb], %[pb], %[gap]\n\t"                                                            \
+    LOOP                                                                                      \
+    "add %[pa], %[pa], %[gap]\n\t"                                                            \
+    "add %[pb], %[pb], %[gap]\n\t"                                                            \
+    LOOP
 
 static inline __attribute__((always_inline)) void dense_1x2_direct3(
     const xdk_layer *L, const int8_t *pw, const int32_t *pbias, uint32_t rows, const uint8_t *xa,
@@ -145,29 +185,8 @@ static inline __attribute__((always_inline)) void dense_1x2_direct3(
     const uint32_t gap = (L->w + 2 * L->pad - L->kw) * L->cin;
     const uint8_t *pa, *pb;
     uint32_t w, a, b, ca, cb;
-    __asm__ volatile(
-        XDK_SETUP(1, "%[rows]", 29)
-        "10:\n\t"
-        XDK_LW_PI("%[ca]", "%[pbias]", 4)
-        "mv %[pa], %[xa]\n\t"
-        "mv %[pb], %[xb]\n\t"
-        "mv %[cb], %[ca]\n\t"
-        XDK_DENSE1_SEG
-        "add %[pa], %[pa], %[gap]\n\t"
-        "add %[pb], %[pb], %[gap]\n\t"
-        XDK_DENSE1_SEG
-        "add %[pa], %[pa], %[gap]\n\t"
-        "add %[pb], %[pb], %[gap]\n\t"
-        XDK_DENSE1_SEG
-        XDK_SW_PI("%[ca]", "%[oa]", 4)
-        XDK_SW_PI("%[cb]", "%[ob]", 4)
-        "11:\n\t"
-        XDK_HWLOOP_CHECK("10b", "11b", 28)
-        : [pw] "+r"(pw), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [rows] "+r"(rows),
-          [pa] "=&r"(pa), [pb] "=&r"(pb), [w] "=&r"(w), [a] "=&r"(a), [b] "=&r"(b),
-          [ca] "=&r"(ca), [cb] "=&r"(cb)
-        : [xa] "r"(xa), [xb] "r"(xb), [kq] "r"(kq), [gap] "r"(gap)
-        : "memory");
+    /* 4 + 3 * 6 + 4 + 2 = 28 */
+    XDK_DENSE1_ROWS(29, XDK_DENSE_KROWS3(XDK_DENSE1_LOOP), [gap] "r"(gap));
 }
 
 __attribute__((noinline)) void xdk_block_dense_1x2_direct(const xdk_layer *L,
@@ -180,26 +199,6 @@ __attribute__((noinline)) void xdk_block_dense_1x2_direct(const xdk_layer *L,
     dense_1x2_direct3(L, (const int8_t *)L->wgt, L->bias, L->cout, xa, xb, acc, acc + L->cout);
 }
 
-#define XDK_DENSE4_SEG                                                                        \
-    XDK_SETUP(0, "%[kq]", 15)                                                                 \
-    "0:\n\t"                                                                                  \
-    XDK_LW_PI("t3", "%[pa]", 4)                                                               \
-    XDK_LW_PI("t4", "%[pb]", 4)                                                               \
-    XDK_LW_PI("t5", "%[p0]", 4)                                                               \
-    XDK_LW_PI("t6", "t0", 4)                                                                  \
-    XDK_SDOTUSP_B("s3", "t3", "t5")                                                           \
-    XDK_SDOTUSP_B("s4", "t4", "t5")                                                           \
-    XDK_LW_PI("s1", "t1", 4)                                                                  \
-    XDK_SDOTUSP_B("s5", "t3", "t6")                                                           \
-    XDK_SDOTUSP_B("s6", "t4", "t6")                                                           \
-    XDK_LW_PI("s2", "t2", 4)                                                                  \
-    XDK_SDOTUSP_B("s7", "t3", "s1")                                                           \
-    XDK_SDOTUSP_B("s8", "t4", "s1")                                                           \
-    XDK_SDOTUSP_B("s9", "t3", "s2")                                                           \
-    XDK_SDOTUSP_B("s10", "t4", "s2")                                                          \
-    "1:\n\t"                                                                                  \
-    XDK_HWLOOP_CHECK("0b", "1b", 14)
-
 __attribute__((noinline)) void xdk_block_dense_4x2_direct(const xdk_layer *L,
                                                           const uint8_t *xa, const uint8_t *xb,
                                                           int32_t *acc) {
@@ -207,55 +206,14 @@ __attribute__((noinline)) void xdk_block_dense_4x2_direct(const xdk_layer *L,
         xdk_block_dense_4x2(L, xa, xb, acc);
         return;
     }
-    const uint32_t cout = L->cout, quads = cout >> 2;
+    XDK_DENSE4_LOCALS;
     const uint32_t ws = L->wstride, kq = L->kw * L->cin >> 2;
     const uint32_t gap = (L->w + 2 * L->pad - L->kw) * L->cin;
     const uint32_t back = ws + 2 * gap; /* what pa / pb advance per quad of rows */
-    const int8_t *p0 = (const int8_t *)L->wgt;
-    const int32_t *pbias = L->bias;
-    int32_t *oa = acc, *ob = acc + cout;
     if (quads) {
-        uint32_t rows = quads;
-        const uint8_t *pa = xa, *pb = xb;
-        __asm__ volatile(
-            XDK_SETUP(1, "%[rows]", 72)
-            "10:\n\t"
-            XDK_LW_PI("s3", "%[pbias]", 4)
-            XDK_LW_PI("s5", "%[pbias]", 4)
-            XDK_LW_PI("s7", "%[pbias]", 4)
-            XDK_LW_PI("s9", "%[pbias]", 4)
-            "add t0, %[p0], %[ws]\n\t"
-            "add t1, t0, %[ws]\n\t"
-            "add t2, t1, %[ws]\n\t"
-            "mv s4, s3\n\t"
-            "mv s6, s5\n\t"
-            "mv s8, s7\n\t"
-            "mv s10, s9\n\t"
-            XDK_DENSE4_SEG
-            "add %[pa], %[pa], %[gap]\n\t"
-            "add %[pb], %[pb], %[gap]\n\t"
-            XDK_DENSE4_SEG
-            "add %[pa], %[pa], %[gap]\n\t"
-            "add %[pb], %[pb], %[gap]\n\t"
-            XDK_DENSE4_SEG
-            XDK_SW_PI("s3", "%[oa]", 4)
-            XDK_SW_PI("s5", "%[oa]", 4)
-            XDK_SW_PI("s7", "%[oa]", 4)
-            XDK_SW_PI("s9", "%[oa]", 4)
-            XDK_SW_PI("s4", "%[ob]", 4)
-            XDK_SW_PI("s6", "%[ob]", 4)
-            XDK_SW_PI("s8", "%[ob]", 4)
-            XDK_SW_PI("s10", "%[ob]", 4)
-            "mv %[p0], t2\n\t"
-            "sub %[pa], %[pa], %[back]\n\t"
-            "sub %[pb], %[pb], %[back]\n\t"
-            "11:\n\t"
-            XDK_HWLOOP_CHECK("10b", "11b", 71)
-            : [p0] "+r"(p0), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob),
-              [rows] "+r"(rows), [pa] "+r"(pa), [pb] "+r"(pb)
-            : [kq] "r"(kq), [ws] "r"(ws), [gap] "r"(gap), [back] "r"(back)
-            : "memory", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s1", "s2", "s3", "s4", "s5",
-              "s6", "s7", "s8", "s9", "s10");
+        /* 11 + 3 * 15 + 4 + 11 = 71 */
+        XDK_DENSE4_ROWS(72, XDK_DENSE_KROWS3(XDK_DENSE4_LOOP), "%[back]", [gap] "r"(gap),
+                        [back] "r"(back));
     }
     const uint32_t rest = cout & 3u;
     if (rest) {

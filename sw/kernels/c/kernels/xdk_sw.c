@@ -124,7 +124,7 @@ void xdk_sw_interleave(const uint8_t *xa, const uint8_t *xb, uint8_t *ilv, uint3
         "add %[pv], t0, %[skip]\n\t"                                                          \
         "11:\n\t"                                                                             \
         XDK_HWLOOP_CHECK("10b", "11b", XDK_SW_NOUT2_##TAIL - 1)                               \
-        : [pv] "+r"(pv), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [rows] "+r"(rows) \
+        : XDK_PAIR_OUTPUTS                                                                    \
         : [ilv] "r"(ilv), [grp] "r"(grp), [nnz] "r"(nnz), [skip] "r"(skip),                  \
           [mult] "r"(mult), [rnd] "r"(rnd), [shift] "r"(shift)                                \
         : "memory", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s1", "s2", "s3", "s4", "s5",   \
@@ -342,15 +342,10 @@ void xdk_sw_interleave4(const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,
         XDK_SDOTUSP_B("s10", "s3", "t2")                                                      \
         "1:\n\t"                                                                              \
         XDK_HWLOOP_CHECK("0b", "1b", 28)                                                      \
-        XDK_SW_PI("s7", "%[oa]", 4)                                                           \
-        XDK_SW_PI("s8", "%[ob]", 4)                                                           \
-        XDK_SW_PI("s9", "%[oc]", 4)                                                           \
-        XDK_SW_PI("s10", "%[od]", 4)                                                          \
-        "add %[pv], t0, %[skip]\n\t"                                                          \
+        XDK_QUAD_ROW_TAIL("s7", "s8", "s9", "s10")                                            \
         "11:\n\t"                                                                             \
         XDK_HWLOOP_CHECK("10b", "11b", 40)                                                    \
-        : [pv] "+r"(pv), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [oc] "+r"(oc),   \
-          [od] "+r"(od), [rows] "+r"(rows)                                                    \
+        : XDK_QUAD_OUTPUTS                                                                    \
         : [ilv] "r"(ilv), [grp] "r"(grp), [nnz] "r"(nnz), [skip] "r"(skip)                   \
         : "memory", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s1", "s2", "s3", "s4", "s5",   \
           "s6", "s7", "s8", "s9", "s10")
@@ -369,12 +364,8 @@ void xdk_sw_interleave4(const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,
     __attribute__((noinline)) void xdk_block_sw4_##N##_##M(                                   \
         const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,         \
         const uint8_t *xd, int32_t *acc) {                                                    \
-        const uint8_t *pv = (const uint8_t *)L->wgt;                                          \
-        const int32_t *pbias = L->bias;                                                       \
-        const uint32_t cout = L->cout;                                                        \
-        int32_t *oa = acc, *ob = acc + cout, *oc = acc + 2 * cout, *od = acc + 3 * cout;      \
-        uint32_t rows = cout;                                                                 \
-        const uint32_t grp = L->groups, nnz = L->nnz_row, skip = L->rowskip;                  \
+        XDK_NM_LOCALS(L->groups);                                                             \
+        XDK_NM_OUT4;                                                                          \
         uint8_t *ilv = L->ilv;                                                                \
         XDK_BEGIN(XDK_R_ILV);                                                                 \
         xdk_sw_interleave4(xa, xb, xc, xd, ilv, L->xwords);                                   \

@@ -10,65 +10,81 @@
  *
  * Fixed registers: t0 index-unit pointer, t3 index unit, t2 NZ weight word, t4 / t5 pixel A / B
  * activations, t6 / t1 accumulators A / B.
+ *
+ * Every loop body below exists once: the im2col blocks (xdk_block_xdec*_m4 / _m816) run one
+ * loop-0 segment per weight row, the direct blocks (xdk_block_xdec*_direct_*) three, one per
+ * kernel row (XDK_XDEC_KROWS3).
  */
 #include "xdk.h"
 
-#define XDK_XDEC_BLOCK(LOADU, UB)                                                             \
+/* Loop 0 of the 1 x 2 kernels over the groups of 4 NZ slots: cv.setup + 12-instruction body.
+ * Used by xdk_block_xdec_m4 / _m816 (once per row) and xdk_block_xdec_direct_m4 / _m816 (once
+ * per kernel row). */
+#define XDK_XDEC_LOOP(LOADU, UB)                                                              \
+    XDK_SETUP(0, "%[grp]", 13)                                                                \
+    "0:\n\t"                                                                                  \
+    LOADU("t3", "t0", UB)                    /* 4 packed indices */                           \
+    XDK_SDOTUSP_B("t1", "t5", "t2")          /* pixel B, previous group */                    \
+    XDK_LW_PI("t2", "%[pv]", 4)              /* 4 NZ weights */                               \
+    XDK_XDEC_LB("t4", "%[xa]", "t3")         /* A lane 0 */                                   \
+    XDK_XDEC_LB("t5", "%[xb]", "t3")         /* B lane 0 */                                   \
+    XDK_XDEC_LB("t4", "%[xa]", "t3")         /* A lane 1 */                                   \
+    XDK_XDEC_LB("t5", "%[xb]", "t3")         /* B lane 1 */                                   \
+    XDK_XDEC_LB("t4", "%[xa]", "t3")         /* A lane 2 */                                   \
+    XDK_XDEC_LB("t5", "%[xb]", "t3")         /* B lane 2 */                                   \
+    XDK_XDEC_LB("t4", "%[xa]", "t3")         /* A lane 3 */                                   \
+    XDK_XDEC_LB("t5", "%[xb]", "t3")         /* B lane 3 */                                   \
+    XDK_SDOTUSP_B("t6", "t4", "t2")          /* pixel A */                                    \
+    "1:\n\t"                                                                                  \
+    XDK_HWLOOP_CHECK("0b", "1b", 12)
+
+/* The 1 x 2 asm statement, used by xdk_block_xdec_m4 / _m816 and xdk_block_xdec_direct_m4 /
+ * _m816: loop 1 over the weight rows (NOUT: its cv.setup count, body + 1), each row
+ *   5 prologue instructions (first CSR value %[csr0]) + SEGMENTS + 4 epilogue instructions.
+ * CSRS: the asm input operands of the CSR values (XDK_XDEC_CSR1 or XDK_XDEC_CSR3). */
+#define XDK_XDEC_ROWS(NOUT, SEGMENTS, CSRS)                                                   \
     __asm__ volatile(                                                                         \
-        XDK_SETUP(1, "%[rows]", 23)                                                           \
+        XDK_SETUP(1, "%[rows]", NOUT)                                                         \
         "10:\n\t"                                                                             \
         "add t0, %[pv], %[nnz]\n\t"              /* index units of this row */                \
         XDK_LW_PI("t6", "%[pbias]", 4)           /* acc A = bias */                           \
-        XDK_CSRW_XDEC("%[csr]")                  /* cnt 0, M, N, P = 2 */                     \
+        XDK_CSRW_XDEC("%[csr0]")                 /* cnt 0, M, N, P = 2 */                     \
         "li t5, 0\n\t"                           /* first pipelined sdot adds 0 */            \
         "mv t1, t6\n\t"                          /* acc B = bias */                           \
-        XDK_SETUP(0, "%[grp]", 13)                                                            \
-        "0:\n\t"                                                                              \
-        LOADU("t3", "t0", UB)                    /* 4 packed indices */                       \
-        XDK_SDOTUSP_B("t1", "t5", "t2")          /* pixel B, previous group */                \
-        XDK_LW_PI("t2", "%[pv]", 4)              /* 4 NZ weights */                           \
-        XDK_XDEC_LB("t4", "%[xa]", "t3")         /* A lane 0 */                               \
-        XDK_XDEC_LB("t5", "%[xb]", "t3")         /* B lane 0 */                               \
-        XDK_XDEC_LB("t4", "%[xa]", "t3")         /* A lane 1 */                               \
-        XDK_XDEC_LB("t5", "%[xb]", "t3")         /* B lane 1 */                               \
-        XDK_XDEC_LB("t4", "%[xa]", "t3")         /* A lane 2 */                               \
-        XDK_XDEC_LB("t5", "%[xb]", "t3")         /* B lane 2 */                               \
-        XDK_XDEC_LB("t4", "%[xa]", "t3")         /* A lane 3 */                               \
-        XDK_XDEC_LB("t5", "%[xb]", "t3")         /* B lane 3 */                               \
-        XDK_SDOTUSP_B("t6", "t4", "t2")          /* pixel A */                                \
-        "1:\n\t"                                                                              \
-        XDK_HWLOOP_CHECK("0b", "1b", 12)                                                      \
+        SEGMENTS                                                                              \
         XDK_SDOTUSP_B("t1", "t5", "t2")          /* epilogue: pixel B, last group */          \
         XDK_SW_PI("t6", "%[oa]", 4)                                                           \
         XDK_SW_PI("t1", "%[ob]", 4)                                                           \
         "add %[pv], t0, %[skip]\n\t"             /* next row record */                        \
         "11:\n\t"                                                                             \
-        XDK_HWLOOP_CHECK("10b", "11b", 22)                                                    \
-        : [pv] "+r"(pv), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [rows] "+r"(rows) \
-        : [xa] "r"(xa), [xb] "r"(xb), [grp] "r"(grp), [csr] "r"(csr), [nnz] "r"(nnz),         \
-          [skip] "r"(skip)                                                                    \
+        XDK_HWLOOP_CHECK("10b", "11b", NOUT - 1)                                              \
+        : XDK_PAIR_OUTPUTS                                                                    \
+        : [xa] "r"(xa), [xb] "r"(xb), [grp] "r"(grp), CSRS, [nnz] "r"(nnz), [skip] "r"(skip)  \
         : "memory", "t0", "t1", "t2", "t3", "t4", "t5", "t6")
 
-#define XDK_XDEC_ARGS                                                                         \
-    const uint8_t *pv = (const uint8_t *)L->wgt;                                              \
-    const int32_t *pbias = L->bias;                                                           \
-    int32_t *oa = acc, *ob = acc + L->cout;                                                   \
-    uint32_t rows = L->cout;                                                                  \
-    const uint32_t grp = L->groups, csr = L->csr_p2, nnz = L->nnz_row, skip = L->rowskip
+/* CSR operands: one value per row (im2col blocks), or one per kernel row (direct blocks). */
+#define XDK_XDEC_CSR1 [csr0] "r"(csr0)
+#define XDK_XDEC_CSR3 [csr0] "r"(csr0), [csr1] "r"(csr1), [csr2] "r"(csr2)
 
-/* M = 4: one index byte per group. */
-__attribute__((noinline)) void xdk_block_xdec_m4(const xdk_layer *L, const uint8_t *xa,
-                                                 const uint8_t *xb, int32_t *acc) {
-    XDK_XDEC_ARGS;
-    XDK_XDEC_BLOCK(XDK_LBU_PI, 1);
-}
+/* The m4 / m816 variants of a block (one hot loop each): NAME_m4 (M = 4: one index byte per
+ * group) and NAME_m816 (M = 8, 16: one index halfword per group), bodies BODY(index load, index
+ * unit bytes).  Defines xdk_block_xdec_*, xdk_block_xdec4_*, xdk_block_xdec_direct_*,
+ * xdk_block_xdec4_direct_* (_m4, _m816); PARAMS: XDK_PAIR_PARAMS or XDK_QUAD_PARAMS. */
+#define XDK_XDEC_VARIANTS(NAME, PARAMS, BODY)                                                 \
+    __attribute__((noinline)) void NAME##_m4 PARAMS { BODY(XDK_LBU_PI, 1); }                  \
+    __attribute__((noinline)) void NAME##_m816 PARAMS { BODY(XDK_LHU_PI, 2); }
+#define XDK_PAIR_PARAMS (const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc)
+#define XDK_QUAD_PARAMS                                                                       \
+    (const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,             \
+     const uint8_t *xd, int32_t *acc)
 
-/* M = 8, 16: one index halfword per group. */
-__attribute__((noinline)) void xdk_block_xdec_m816(const xdk_layer *L, const uint8_t *xa,
-                                                   const uint8_t *xb, int32_t *acc) {
-    XDK_XDEC_ARGS;
-    XDK_XDEC_BLOCK(XDK_LHU_PI, 2);
-}
+/* xdk_block_xdec_m4 / _m816: one loop-0 segment per row (5 + 13 + 4 = 22 instructions). */
+#define XDK_XDEC_BODY(LOADU, UB)                                                              \
+    XDK_NM_LOCALS(L->groups);                                                                 \
+    XDK_NM_OUT2;                                                                              \
+    const uint32_t csr0 = L->csr_p2;                                                          \
+    XDK_XDEC_ROWS(23, XDK_XDEC_LOOP(LOADU, UB), XDK_XDEC_CSR1)
+XDK_XDEC_VARIANTS(xdk_block_xdec, XDK_PAIR_PARAMS, XDK_XDEC_BODY)
 
 void xdk_block_xdec(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, int32_t *acc) {
     if (L->m == 4) {
@@ -85,76 +101,61 @@ void xdk_block_xdec(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, in
  * 1 index load + 1 weight load + 16 xdec.lb + 4 cv.sdotusp.b = 22 instructions per 16 MACs.
  * Fixed registers: t0 index pointer, t3 index unit, t2 weights, t4 t5 t6 s1 pixel words,
  * s2..s5 accumulators. */
-#define XDK_XDEC4_BLOCK(LOADU, UB)                                                            \
+
+/* The xdec.lb of one lane for pixels A, B, C, D (XDK_XDEC4_LOOP runs it for lanes 0..3). */
+#define XDK_XDEC4_LANE                                                                        \
+    XDK_XDEC_LB("t4", "%[xa]", "t3")                                                          \
+    XDK_XDEC_LB("t5", "%[xb]", "t3")                                                          \
+    XDK_XDEC_LB("t6", "%[xc]", "t3")                                                          \
+    XDK_XDEC_LB("s1", "%[xd]", "t3")
+
+/* Loop 0 of the 1 x 4 kernels: cv.setup + 22-instruction body.  Used by xdk_block_xdec4_m4 /
+ * _m816 (once per row) and xdk_block_xdec4_direct_m4 / _m816 (once per kernel row). */
+#define XDK_XDEC4_LOOP(LOADU, UB)                                                             \
+    XDK_SETUP(0, "%[grp]", 23)                                                                \
+    "0:\n\t"                                                                                  \
+    LOADU("t3", "t0", UB)                                                                     \
+    XDK_LW_PI("t2", "%[pv]", 4)                                                               \
+    XDK_XDEC4_LANE                               /* A0 B0 C0 D0 */                            \
+    XDK_XDEC4_LANE                               /* A1 B1 C1 D1 */                            \
+    XDK_XDEC4_LANE                               /* A2 B2 C2 D2 */                            \
+    XDK_XDEC4_LANE                               /* A3 B3 C3 D3 */                            \
+    XDK_SDOTUSP_B("s2", "t4", "t2")                                                           \
+    XDK_SDOTUSP_B("s3", "t5", "t2")                                                           \
+    XDK_SDOTUSP_B("s4", "t6", "t2")                                                           \
+    XDK_SDOTUSP_B("s5", "s1", "t2")                                                           \
+    "1:\n\t"                                                                                  \
+    XDK_HWLOOP_CHECK("0b", "1b", 22)
+
+/* The 1 x 4 asm statement, used by xdk_block_xdec4_m4 / _m816 and xdk_block_xdec4_direct_m4 /
+ * _m816: loop 1 over the weight rows (NOUT: its cv.setup count), each row 6 prologue
+ * instructions + SEGMENTS + 5 epilogue instructions (XDK_QUAD_ROW_TAIL). */
+#define XDK_XDEC4_ROWS(NOUT, SEGMENTS, CSRS)                                                  \
     __asm__ volatile(                                                                         \
-        XDK_SETUP(1, "%[rows]", 35)                                                           \
+        XDK_SETUP(1, "%[rows]", NOUT)                                                         \
         "10:\n\t"                                                                             \
         "add t0, %[pv], %[nnz]\n\t"                                                           \
         XDK_LW_PI("s2", "%[pbias]", 4)                                                        \
-        XDK_CSRW_XDEC("%[csr]")                                                               \
+        XDK_CSRW_XDEC("%[csr0]")                                                              \
         "mv s3, s2\n\t"                                                                       \
         "mv s4, s2\n\t"                                                                       \
         "mv s5, s2\n\t"                                                                       \
-        XDK_SETUP(0, "%[grp]", 23)                                                            \
-        "0:\n\t"                                                                              \
-        LOADU("t3", "t0", UB)                                                                 \
-        XDK_LW_PI("t2", "%[pv]", 4)                                                           \
-        XDK_XDEC_LB("t4", "%[xa]", "t3")                                                      \
-        XDK_XDEC_LB("t5", "%[xb]", "t3")                                                      \
-        XDK_XDEC_LB("t6", "%[xc]", "t3")                                                      \
-        XDK_XDEC_LB("s1", "%[xd]", "t3")                                                      \
-        XDK_XDEC_LB("t4", "%[xa]", "t3")                                                      \
-        XDK_XDEC_LB("t5", "%[xb]", "t3")                                                      \
-        XDK_XDEC_LB("t6", "%[xc]", "t3")                                                      \
-        XDK_XDEC_LB("s1", "%[xd]", "t3")                                                      \
-        XDK_XDEC_LB("t4", "%[xa]", "t3")                                                      \
-        XDK_XDEC_LB("t5", "%[xb]", "t3")                                                      \
-        XDK_XDEC_LB("t6", "%[xc]", "t3")                                                      \
-        XDK_XDEC_LB("s1", "%[xd]", "t3")                                                      \
-        XDK_XDEC_LB("t4", "%[xa]", "t3")                                                      \
-        XDK_XDEC_LB("t5", "%[xb]", "t3")                                                      \
-        XDK_XDEC_LB("t6", "%[xc]", "t3")                                                      \
-        XDK_XDEC_LB("s1", "%[xd]", "t3")                                                      \
-        XDK_SDOTUSP_B("s2", "t4", "t2")                                                       \
-        XDK_SDOTUSP_B("s3", "t5", "t2")                                                       \
-        XDK_SDOTUSP_B("s4", "t6", "t2")                                                       \
-        XDK_SDOTUSP_B("s5", "s1", "t2")                                                       \
-        "1:\n\t"                                                                              \
-        XDK_HWLOOP_CHECK("0b", "1b", 22)                                                      \
-        XDK_SW_PI("s2", "%[oa]", 4)                                                           \
-        XDK_SW_PI("s3", "%[ob]", 4)                                                           \
-        XDK_SW_PI("s4", "%[oc]", 4)                                                           \
-        XDK_SW_PI("s5", "%[od]", 4)                                                           \
-        "add %[pv], t0, %[skip]\n\t"                                                          \
+        SEGMENTS                                                                              \
+        XDK_QUAD_ROW_TAIL("s2", "s3", "s4", "s5")                                             \
         "11:\n\t"                                                                             \
-        XDK_HWLOOP_CHECK("10b", "11b", 34)                                                    \
-        : [pv] "+r"(pv), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [oc] "+r"(oc),    \
-          [od] "+r"(od), [rows] "+r"(rows)                                                    \
-        : [xa] "r"(xa), [xb] "r"(xb), [xc] "r"(xc), [xd] "r"(xd), [grp] "r"(grp),             \
-          [csr] "r"(csr), [nnz] "r"(nnz), [skip] "r"(skip)                                    \
+        XDK_HWLOOP_CHECK("10b", "11b", NOUT - 1)                                              \
+        : XDK_QUAD_OUTPUTS                                                                    \
+        : [xa] "r"(xa), [xb] "r"(xb), [xc] "r"(xc), [xd] "r"(xd), [grp] "r"(grp), CSRS,       \
+          [nnz] "r"(nnz), [skip] "r"(skip)                                                    \
         : "memory", "t0", "t2", "t3", "t4", "t5", "t6", "s1", "s2", "s3", "s4", "s5")
 
-#define XDK_XDEC4_ARGS                                                                        \
-    const uint8_t *pv = (const uint8_t *)L->wgt;                                              \
-    const int32_t *pbias = L->bias;                                                           \
-    const uint32_t cout = L->cout;                                                            \
-    int32_t *oa = acc, *ob = acc + cout, *oc = acc + 2 * cout, *od = acc + 3 * cout;          \
-    uint32_t rows = cout;                                                                     \
-    const uint32_t grp = L->groups, csr = L->csr_p4, nnz = L->nnz_row, skip = L->rowskip
-
-__attribute__((noinline)) void xdk_block_xdec4_m4(const xdk_layer *L, const uint8_t *xa,
-                                                  const uint8_t *xb, const uint8_t *xc,
-                                                  const uint8_t *xd, int32_t *acc) {
-    XDK_XDEC4_ARGS;
-    XDK_XDEC4_BLOCK(XDK_LBU_PI, 1);
-}
-
-__attribute__((noinline)) void xdk_block_xdec4_m816(const xdk_layer *L, const uint8_t *xa,
-                                                    const uint8_t *xb, const uint8_t *xc,
-                                                    const uint8_t *xd, int32_t *acc) {
-    XDK_XDEC4_ARGS;
-    XDK_XDEC4_BLOCK(XDK_LHU_PI, 2);
-}
+/* xdk_block_xdec4_m4 / _m816 (6 + 23 + 5 = 34 instructions per row). */
+#define XDK_XDEC4_BODY(LOADU, UB)                                                             \
+    XDK_NM_LOCALS(L->groups);                                                                 \
+    XDK_NM_OUT4;                                                                              \
+    const uint32_t csr0 = L->csr_p4;                                                          \
+    XDK_XDEC4_ROWS(35, XDK_XDEC4_LOOP(LOADU, UB), XDK_XDEC_CSR1)
+XDK_XDEC_VARIANTS(xdk_block_xdec4, XDK_QUAD_PARAMS, XDK_XDEC4_BODY)
 
 void xdk_block_xdec4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                      const uint8_t *xc, const uint8_t *xd, int32_t *acc) {
@@ -177,71 +178,27 @@ void xdk_block_xdec4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
  * below 2^16.  The software pipeline of the 1 x 2 loop runs on across the segments (the
  * pending pixel-B dot product of a segment's last group is the next segment's first
  * instruction after its index load). */
-#define XDK_XDEC_SEG(LOADU, UB)                                                               \
-    XDK_SETUP(0, "%[grp]", 13)                                                                \
-    "0:\n\t"                                                                                  \
-    LOADU("t3", "t0", UB)                                                                     \
-    XDK_SDOTUSP_B("t1", "t5", "t2")                                                           \
-    XDK_LW_PI("t2", "%[pv]", 4)                                                               \
-    XDK_XDEC_LB("t4", "%[xa]", "t3")                                                          \
-    XDK_XDEC_LB("t5", "%[xb]", "t3")                                                          \
-    XDK_XDEC_LB("t4", "%[xa]", "t3")                                                          \
-    XDK_XDEC_LB("t5", "%[xb]", "t3")                                                          \
-    XDK_XDEC_LB("t4", "%[xa]", "t3")                                                          \
-    XDK_XDEC_LB("t5", "%[xb]", "t3")                                                          \
-    XDK_XDEC_LB("t4", "%[xa]", "t3")                                                          \
-    XDK_XDEC_LB("t5", "%[xb]", "t3")                                                          \
-    XDK_SDOTUSP_B("t6", "t4", "t2")                                                           \
-    "1:\n\t"                                                                                  \
-    XDK_HWLOOP_CHECK("0b", "1b", 12)
 
-#define XDK_XDEC_DIRECT_BLOCK(LOADU, UB)                                                      \
-    __asm__ volatile(                                                                         \
-        XDK_SETUP(1, "%[rows]", 51)                                                           \
-        "10:\n\t"                                                                             \
-        "add t0, %[pv], %[nnz]\n\t"              /* index units of this row */                \
-        XDK_LW_PI("t6", "%[pbias]", 4)           /* acc A = bias */                           \
-        XDK_CSRW_XDEC("%[csr0]")                 /* kernel row 0: cnt 0 */                    \
-        "li t5, 0\n\t"                           /* first pipelined sdot adds 0 */            \
-        "mv t1, t6\n\t"                          /* acc B = bias */                           \
-        XDK_XDEC_SEG(LOADU, UB)                                                               \
-        XDK_CSRW_XDEC("%[csr1]")                 /* kernel row 1: cnt 2 dj */                 \
-        XDK_XDEC_SEG(LOADU, UB)                                                               \
-        XDK_CSRW_XDEC("%[csr2]")                 /* kernel row 2: cnt 4 dj */                 \
-        XDK_XDEC_SEG(LOADU, UB)                                                               \
-        XDK_SDOTUSP_B("t1", "t5", "t2")          /* epilogue: pixel B, last group */          \
-        XDK_SW_PI("t6", "%[oa]", 4)                                                           \
-        XDK_SW_PI("t1", "%[ob]", 4)                                                           \
-        "add %[pv], t0, %[skip]\n\t"             /* next row record */                        \
-        "11:\n\t"                                                                             \
-        XDK_HWLOOP_CHECK("10b", "11b", 50)                                                    \
-        : [pv] "+r"(pv), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [rows] "+r"(rows) \
-        : [xa] "r"(xa), [xb] "r"(xb), [grp] "r"(grp), [csr0] "r"(csr0), [csr1] "r"(csr1),     \
-          [csr2] "r"(csr2), [nnz] "r"(nnz), [skip] "r"(skip)                                  \
-        : "memory", "t0", "t1", "t2", "t3", "t4", "t5", "t6")
+/* The segments of one weight row in the direct blocks (1 x 2 and 1 x 4): LOOP once per kernel
+ * row, the CSR re-based (%[csr1], %[csr2]) between rows: 3 cv.setup-led loops + 2 csrw. */
+#define XDK_XDEC_KROWS3(LOOP)                                                                 \
+    LOOP                                                                                      \
+    XDK_CSRW_XDEC("%[csr1]")                     /* kernel row 1: cnt P dj */                 \
+    LOOP                                                                                      \
+    XDK_CSRW_XDEC("%[csr2]")                     /* kernel row 2: cnt 2 P dj */               \
+    LOOP
 
-#define XDK_XDEC_DIRECT_ARGS(P, CSR)                                                          \
-    const uint8_t *pv = (const uint8_t *)L->wgt;                                              \
-    const int32_t *pbias = L->bias;                                                           \
-    const uint32_t cout = L->cout;                                                            \
-    uint32_t rows = cout;                                                                     \
-    const uint32_t grp = L->grp_row, nnz = L->nnz_row, skip = L->rowskip;                    \
+/* CSR values of kernel rows 0..2 (P = 2 or 4). */
+#define XDK_XDEC_DIRECT_CSRS(P, CSR)                                                          \
     const uint32_t csr0 = (CSR), csr1 = csr0 + (P) * L->dj, csr2 = csr1 + (P) * L->dj
 
-__attribute__((noinline)) void xdk_block_xdec_direct_m4(const xdk_layer *L, const uint8_t *xa,
-                                                        const uint8_t *xb, int32_t *acc) {
-    XDK_XDEC_DIRECT_ARGS(2, L->csr_p2);
-    int32_t *oa = acc, *ob = acc + cout;
-    XDK_XDEC_DIRECT_BLOCK(XDK_LBU_PI, 1);
-}
-
-__attribute__((noinline)) void xdk_block_xdec_direct_m816(const xdk_layer *L,
-                                                          const uint8_t *xa, const uint8_t *xb,
-                                                          int32_t *acc) {
-    XDK_XDEC_DIRECT_ARGS(2, L->csr_p2);
-    int32_t *oa = acc, *ob = acc + cout;
-    XDK_XDEC_DIRECT_BLOCK(XDK_LHU_PI, 2);
-}
+/* xdk_block_xdec_direct_m4 / _m816 (5 + 3 * 13 + 2 + 4 = 50 instructions per row). */
+#define XDK_XDEC_DIRECT_BODY(LOADU, UB)                                                       \
+    XDK_NM_LOCALS(L->grp_row);                                                                \
+    XDK_XDEC_DIRECT_CSRS(2, L->csr_p2);                                                       \
+    XDK_NM_OUT2;                                                                              \
+    XDK_XDEC_ROWS(51, XDK_XDEC_KROWS3(XDK_XDEC_LOOP(LOADU, UB)), XDK_XDEC_CSR3)
+XDK_XDEC_VARIANTS(xdk_block_xdec_direct, XDK_PAIR_PARAMS, XDK_XDEC_DIRECT_BODY)
 
 void xdk_block_xdec_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                            int32_t *acc) {
@@ -254,80 +211,14 @@ void xdk_block_xdec_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t 
     }
 }
 
-/* 1 x 4: the same three segments around the P = 4 loop (no software pipeline). */
-#define XDK_XDEC4_SEG(LOADU, UB)                                                              \
-    XDK_SETUP(0, "%[grp]", 23)                                                                \
-    "0:\n\t"                                                                                  \
-    LOADU("t3", "t0", UB)                                                                     \
-    XDK_LW_PI("t2", "%[pv]", 4)                                                               \
-    XDK_XDEC_LB("t4", "%[xa]", "t3")                                                          \
-    XDK_XDEC_LB("t5", "%[xb]", "t3")                                                          \
-    XDK_XDEC_LB("t6", "%[xc]", "t3")                                                          \
-    XDK_XDEC_LB("s1", "%[xd]", "t3")                                                          \
-    XDK_XDEC_LB("t4", "%[xa]", "t3")                                                          \
-    XDK_XDEC_LB("t5", "%[xb]", "t3")                                                          \
-    XDK_XDEC_LB("t6", "%[xc]", "t3")                                                          \
-    XDK_XDEC_LB("s1", "%[xd]", "t3")                                                          \
-    XDK_XDEC_LB("t4", "%[xa]", "t3")                                                          \
-    XDK_XDEC_LB("t5", "%[xb]", "t3")                                                          \
-    XDK_XDEC_LB("t6", "%[xc]", "t3")                                                          \
-    XDK_XDEC_LB("s1", "%[xd]", "t3")                                                          \
-    XDK_XDEC_LB("t4", "%[xa]", "t3")                                                          \
-    XDK_XDEC_LB("t5", "%[xb]", "t3")                                                          \
-    XDK_XDEC_LB("t6", "%[xc]", "t3")                                                          \
-    XDK_XDEC_LB("s1", "%[xd]", "t3")                                                          \
-    XDK_SDOTUSP_B("s2", "t4", "t2")                                                           \
-    XDK_SDOTUSP_B("s3", "t5", "t2")                                                           \
-    XDK_SDOTUSP_B("s4", "t6", "t2")                                                           \
-    XDK_SDOTUSP_B("s5", "s1", "t2")                                                           \
-    "1:\n\t"                                                                                  \
-    XDK_HWLOOP_CHECK("0b", "1b", 22)
-
-#define XDK_XDEC4_DIRECT_BLOCK(LOADU, UB)                                                     \
-    __asm__ volatile(                                                                         \
-        XDK_SETUP(1, "%[rows]", 83)                                                           \
-        "10:\n\t"                                                                             \
-        "add t0, %[pv], %[nnz]\n\t"                                                           \
-        XDK_LW_PI("s2", "%[pbias]", 4)                                                        \
-        XDK_CSRW_XDEC("%[csr0]")                                                              \
-        "mv s3, s2\n\t"                                                                       \
-        "mv s4, s2\n\t"                                                                       \
-        "mv s5, s2\n\t"                                                                       \
-        XDK_XDEC4_SEG(LOADU, UB)                                                              \
-        XDK_CSRW_XDEC("%[csr1]")                                                              \
-        XDK_XDEC4_SEG(LOADU, UB)                                                              \
-        XDK_CSRW_XDEC("%[csr2]")                                                              \
-        XDK_XDEC4_SEG(LOADU, UB)                                                              \
-        XDK_SW_PI("s2", "%[oa]", 4)                                                           \
-        XDK_SW_PI("s3", "%[ob]", 4)                                                           \
-        XDK_SW_PI("s4", "%[oc]", 4)                                                           \
-        XDK_SW_PI("s5", "%[od]", 4)                                                           \
-        "add %[pv], t0, %[skip]\n\t"                                                          \
-        "11:\n\t"                                                                             \
-        XDK_HWLOOP_CHECK("10b", "11b", 82)                                                    \
-        : [pv] "+r"(pv), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob), [oc] "+r"(oc),    \
-          [od] "+r"(od), [rows] "+r"(rows)                                                    \
-        : [xa] "r"(xa), [xb] "r"(xb), [xc] "r"(xc), [xd] "r"(xd), [grp] "r"(grp),             \
-          [csr0] "r"(csr0), [csr1] "r"(csr1), [csr2] "r"(csr2), [nnz] "r"(nnz),               \
-          [skip] "r"(skip)                                                                    \
-        : "memory", "t0", "t2", "t3", "t4", "t5", "t6", "s1", "s2", "s3", "s4", "s5")
-
-__attribute__((noinline)) void xdk_block_xdec4_direct_m4(const xdk_layer *L, const uint8_t *xa,
-                                                         const uint8_t *xb, const uint8_t *xc,
-                                                         const uint8_t *xd, int32_t *acc) {
-    XDK_XDEC_DIRECT_ARGS(4, L->csr_p4);
-    int32_t *oa = acc, *ob = acc + cout, *oc = acc + 2 * cout, *od = acc + 3 * cout;
-    XDK_XDEC4_DIRECT_BLOCK(XDK_LBU_PI, 1);
-}
-
-__attribute__((noinline)) void xdk_block_xdec4_direct_m816(const xdk_layer *L,
-                                                           const uint8_t *xa, const uint8_t *xb,
-                                                           const uint8_t *xc, const uint8_t *xd,
-                                                           int32_t *acc) {
-    XDK_XDEC_DIRECT_ARGS(4, L->csr_p4);
-    int32_t *oa = acc, *ob = acc + cout, *oc = acc + 2 * cout, *od = acc + 3 * cout;
-    XDK_XDEC4_DIRECT_BLOCK(XDK_LHU_PI, 2);
-}
+/* xdk_block_xdec4_direct_m4 / _m816: the same three segments around the P = 4 loop (no
+ * software pipeline; 6 + 3 * 23 + 2 + 5 = 82 instructions per row). */
+#define XDK_XDEC4_DIRECT_BODY(LOADU, UB)                                                      \
+    XDK_NM_LOCALS(L->grp_row);                                                                \
+    XDK_XDEC_DIRECT_CSRS(4, L->csr_p4);                                                       \
+    XDK_NM_OUT4;                                                                              \
+    XDK_XDEC4_ROWS(83, XDK_XDEC_KROWS3(XDK_XDEC4_LOOP(LOADU, UB)), XDK_XDEC_CSR3)
+XDK_XDEC_VARIANTS(xdk_block_xdec4_direct, XDK_QUAD_PARAMS, XDK_XDEC4_DIRECT_BODY)
 
 void xdk_block_xdec4_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                             const uint8_t *xc, const uint8_t *xd, int32_t *acc) {
