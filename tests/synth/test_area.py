@@ -3,7 +3,9 @@ report section and the host-core overhead row (synth/area.py, xdecimate/cmd_area
 synth/report.py).
 
 The whole flow runs once per session for every configuration (``doc`` fixture, ~10 s after the
-yowasp warm-up, which ``warm`` pays once).
+yowasp warm-up, which ``warm`` pays once).  The host core there is the tiny stand-in of
+``conftest.py`` (``tiny_host``), run through the same whole-core flow as CV32E40P; the real core
+is ``make report``'s (minutes per synthesis).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,12 @@ def warm() -> float:
 
 
 @pytest.fixture(scope="module")
-def area_run(warm: float, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
-    """A full run over every configuration, with timing: (JSON document, output folder)."""
+def area_run(warm: float, tmp_path_factory: pytest.TempPathFactory,
+             tiny_host: area.HostProvider) -> tuple[dict[str, Any], Path]:
+    """A full run over every configuration, with timing and the tiny host core:
+    (JSON document, output folder)."""
     out = tmp_path_factory.mktemp("area")
-    return area.run_area(None, out=out), out
+    return area.run_area(None, out=out, host_provider=tiny_host), out
 
 
 @pytest.fixture(scope="module")
@@ -127,10 +130,17 @@ def test_osu018_area_and_timing_are_reported(doc: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------- JSON, markdown, host core
 
+#: Keys of a *core* object (docs/area.md), the same for the stock and each extended core.
+_CORE_KEYS = {"top", "parameters", "ge", "parts", "osu018", "timing", "runs", "seconds"}
+
+
 def _key_paths(obj: Any, prefix: str = "") -> set[str]:
     """Documented key paths of a JSON document, with the placeholders of docs/area.md."""
     dynamic = {"configs": "<name>", "cells": "<cell>", "by_block": "<block>",
-               "groups": "<group>", "tools": "<tool>", "libraries": "<lib>"}
+               "groups": "<group>", "tools": "<tool>", "libraries": "<lib>",
+               "by_part": "<part>", "parameters": "<param>", "runs": "<run>",
+               "modules": "<instance>", "core_side_by_module": "<instance>",
+               "untouched_by_module": "<instance>"}
     paths: set[str] = set()
     if isinstance(obj, list):
         for item in obj:
@@ -142,11 +152,23 @@ def _key_paths(obj: Any, prefix: str = "") -> set[str]:
     for key, value in obj.items():
         name = dynamic.get(parent, key)
         path = f"{prefix}.{name}" if prefix else name
-        if parent in ("cells", "tools"):
+        if parent in ("cells", "tools", "parameters") or key == "touched_modules":
             paths.add(path)
             continue
         if isinstance(value, dict) and path.endswith(("critical_path", "<group>")):
             paths.add(path)  # a "path" object, documented once
+            continue
+        if isinstance(value, dict) and path in ("host_core.stock", "host_core.off",
+                                                    "host_core.configs.<name>"):
+            # A "core" object, documented once as <core>.*; an extended core's own keys
+            # (the overhead) are documented under their full path.
+            paths.add(path)
+            for k, v in value.items():
+                if k in _CORE_KEYS:
+                    paths |= _key_paths({k: v}, "<core>")
+                else:
+                    paths |= _key_paths(v, f"{path}.{k}") if isinstance(v, dict) \
+                        else {f"{path}.{k}"}
             continue
         if isinstance(value, dict | list):
             paths |= _key_paths(value, path)
@@ -168,70 +190,64 @@ def test_json_and_markdown_files_are_written(area_run: tuple[dict[str, Any], Pat
     assert json.loads((out_dir / "area.json").read_text()) == doc
     md = (out_dir / "area.md").read_text()
     assert area.DISCLAIMER in md
-    assert "host core: not yet available" in md
+    assert "not yet available" not in md
     for name, e in doc["configs"].items():
         assert re.search(rf"\| `{name}` \| .* \| {e['ge']['total']:,.1f} \|", md), name
+        h = doc["host_core"]["configs"][name]
+        assert re.search(rf"\| `{name}` \| {h['overhead_ge']:,.1f} \| "
+                         rf"{h['overhead_pct']:,.2f} % \|", md), name
+        assert f"| with xDecimate `{name}` | {h['ge']['total']:,.1f} |" in md
     assert "Ibex 'small'" in md
     assert "literature" in md.lower()
 
 
-def test_without_host_core_there_is_no_overhead_figure(doc: dict[str, Any]) -> None:
-    assert doc["host_core"] == {"available": False, "provider": area.HOST_CORE_PROVIDER,
-                                "top": None, "ge": None, "osu018_um2": None}
-    assert all(e["overhead"]["percent"] is None for e in doc["configs"].values())
+def test_without_host_core_there_is_no_overhead_figure(warm: float, tmp_path: Path) -> None:
+    got = area.run_area(["m4only"], out=tmp_path, timing=False,
+                        host_provider="xdecimate.hw.no_such_module:f")
+    assert got["host_core"] == {"available": False, "provider": "xdecimate.hw.no_such_module:f",
+                                "reason": "not yet available", "top": None, "ge": None,
+                                "osu018_um2": None}
+    assert got["configs"]["m4only"]["overhead"]["percent"] is None
+    assert "host core: not yet available" in (tmp_path / "area.md").read_text()
 
 
-def test_overhead_fills_in_once_a_host_core_exists(
-        warm: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "fake_host_core.py").write_text(textwrap.dedent('''
-        from amaranth.hdl import Module
-        from amaranth.lib import wiring
-        from amaranth.lib.wiring import In, Out
+def test_the_default_host_core_is_the_whole_cv32e40p() -> None:
+    from xdecimate.synth.core import host_core
 
-        class Host(wiring.Component):
-            def __init__(self):
-                super().__init__({"a": In(32), "b": In(32), "y": Out(32)})
+    assert area.host_core_provider() is host_core
 
-            def elaborate(self, platform):
-                m = Module()
-                m.d.sync += self.y.eq(self.a + self.b)
-                return m
 
-        def area_target():
-            return Host()
-        '''))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    got = area.run_area(["m4only"], out=tmp_path / "out", timing=False,
-                        host_provider="fake_host_core:area_target")
-    host = got["host_core"]
+def test_overhead_fills_in_from_the_host_core(doc: dict[str, Any]) -> None:
+    host = doc["host_core"]
     assert host["available"]
-    assert host["top"] == "host_core"
-    assert host["ge"] > 0
-    unit = got["configs"]["m4only"]
-    assert unit["overhead"]["percent"] == pytest.approx(
-        100 * unit["ge"]["total"] / host["ge"], abs=0.01)
-    md = (tmp_path / "out" / "area.md").read_text()
-    assert "not yet available" not in md
-    assert f"{unit['overhead']['percent']:,.2f}%" in md
-    assert got["configs"]["m4only"]["timing"] is None
-    assert got["constraints"] is None
+    assert host["reason"] is None
+    assert host["top"] == "tiny_top"
+    assert set(host["configs"]) == set(doc["configs"])
+    for name, unit in doc["configs"].items():
+        assert unit["overhead"]["percent"] == pytest.approx(
+            100 * unit["ge"]["total"] / host["ge"], abs=0.01)
+        core = host["configs"][name]
+        for key in ("overhead_ge", "overhead_pct", "fmax_change_pct"):
+            assert isinstance(core[key], float), key
 
 
 def test_host_core_provider_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="'module:function', not 'nocolon'"):
-        area.host_core_target("nocolon")
-    assert area.host_core_target("xdecimate.hw.no_such_module:f") is None
+        area.host_core_provider("nocolon")
+    assert area.host_core_provider("xdecimate.hw.no_such_module:f") is None
     (tmp_path / "empty_host.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(AttributeError, match="area_target"):
-        area.host_core_target("empty_host:area_target")
+        area.host_core_provider("empty_host:area_target")
+    assert area.host_core_provider(len) is len  # a callable is the provider itself
 
 
 # ---------------------------------------------------------------- CLI and report
 
 def test_cli_json_for_one_configuration(warm: float, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["area", "--config", "m4only", "--json", "--no-timing", "--out", str(tmp_path)])
+    rc = main(["area", "--config", "m4only", "--json", "--no-timing", "--no-core",
+               "--out", str(tmp_path)])
     printed = json.loads(capsys.readouterr().out)
     assert rc == 0
     assert list(printed["configs"]) == ["m4only"]
@@ -240,12 +256,30 @@ def test_cli_json_for_one_configuration(warm: float, tmp_path: Path,
 
 
 def test_cli_table(warm: float, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["area", "--config", "m4only", "--no-timing", "--out", str(tmp_path)])
+    rc = main(["area", "--config", "m4only", "--no-timing", "--no-core", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert rc == 0
-    ge = json.loads((tmp_path / "area.json").read_text())["configs"]["m4only"]["ge"]["total"]
+    got = json.loads((tmp_path / "area.json").read_text())
+    ge = got["configs"]["m4only"]["ge"]["total"]
     assert re.search(rf"m4only\s+{ge:.1f}\s", out), out
-    assert "host core: not yet available" in out
+    assert "host core: skipped (--no-core)" in out
+    assert got["host_core"]["reason"] == "skipped"
+    assert "skipped in this run" in (tmp_path / "area.md").read_text()
+
+
+def test_cli_core_tables(doc: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    from xdecimate.cmd_area import render_table
+
+    console = Console(width=200, record=True)
+    for table in render_table(doc):
+        console.print(table)
+    text = console.export_text()
+    host = doc["host_core"]
+    assert re.search(rf"stock\s+{host['ge']:.1f}\s", text), text
+    for name, e in host["configs"].items():
+        assert re.search(rf"{name}\s+{e['overhead_ge']:.1f}\s+{e['overhead_pct']:.2f}%", text)
 
 
 def test_cli_rejects_an_unknown_configuration(tmp_path: Path,
@@ -255,18 +289,24 @@ def test_cli_rejects_an_unknown_configuration(tmp_path: Path,
     assert "not 'huge'" in capsys.readouterr().err
 
 
-def test_report_section(warm: float, tmp_path: Path) -> None:
+def test_report_section(warm: float, tmp_path: Path, tiny_host: area.HostProvider,
+                        monkeypatch: pytest.MonkeyPatch,
+                        capsys: pytest.CaptureFixture[str]) -> None:
     from xdecimate.synth.report import report_section
 
     from xdecimate.report import ReportContext
 
+    monkeypatch.setattr(area, "HOST_CORE_PROVIDER", tiny_host)
     ctx = ReportContext(out=tmp_path, quick=True)
     md = report_section(ctx)
     assert md.startswith("## Area and timing of the xDecimate unit")
-    assert "host core: not yet available" in md
+    assert "**Overhead row**" in md
     assert area.DISCLAIMER in md
-    assert list(ctx.figures["area"]["configs"]) == [DEFAULT_CONFIG]
+    fig = ctx.figures["area"]
+    assert list(fig["configs"]) == [DEFAULT_CONFIG]
+    assert isinstance(fig["host_core"]["configs"][DEFAULT_CONFIG]["overhead_pct"], float)
     assert (tmp_path / "area" / "area.json").is_file()
+    assert f"area: overhead row {DEFAULT_CONFIG}: +" in capsys.readouterr().out
 
 
 def test_python_is_the_venv_one() -> None:

@@ -256,6 +256,12 @@ def test_sdc_states_the_documented_constraints(tmp_path: Path) -> None:
     assert "set_load 0.0373 [all_outputs]" in text
     virtual = sta.write_sdc(tmp_path / "v.sdc", clock_port=False).read_text()
     assert "[get_ports clk]" not in virtual
+    core = sta.write_sdc(tmp_path / "c.sdc", clock_port=True, port="clk_i",
+                         ideal_inputs=("rst_ni",)).read_text()
+    assert "create_clock -name clk -period 10.000 [get_ports clk_i]" in core
+    assert "set_input_transition 0 [get_ports {rst_ni}]" in core
+    assert "set_driving_cell -lib_cell INVX1 -pin Y $xdec_driven" in core
+    assert "set_output_delay 0.000 -clock clk [all_outputs]" in core
 
 
 def test_sta_without_netlist_is_an_error(tmp_path: Path) -> None:
