@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "verilog": "xdecimate.cmd_verilog:register",
     "area": "xdecimate.cmd_area:register",
     "bench": "xdecimate.cmd_bench:register",
+    "net": "xdecimate.cmd_net:register",
 }
 
 #: Error types of the project that a command may fail with: reported in one line, exit 1.

@@ -54,7 +54,9 @@ def requant_for(ratio: float, acc_lim: int, zero_point: int = 0, *, max_shift: i
     """The :class:`Requant` approximating ``y = acc·ratio + zero_point`` for ``|acc| ≤ acc_lim``.
 
     Picks the largest shift (≤ ``max_shift``) with ``mult = round(ratio·2^shift)`` in
-    1..2^31−1 and ``acc_lim·mult + 2^(shift−1) < 2^31`` (the C kernels' int32 product).
+    1..2^31−1 and ``acc_lim·mult + 2^(shift−1) + zero_point·2^shift < 2^31``: the C kernels
+    compute ``acc·mult + rnd`` in one int32 register, and the deployment adds the output zero
+    point there (``rnd = 2^(shift−1) + zero_point·2^shift``, ``docs/net.md``).
 
     Raises ``ValueError`` if ``ratio`` is not a finite number > 0 or so small that no shift
     gives a multiplier ≥ 1 under the overflow bound.
@@ -65,7 +67,7 @@ def requant_for(ratio: float, acc_lim: int, zero_point: int = 0, *, max_shift: i
     for shift in range(max_shift, -1, -1):
         mult = round(ratio * (1 << shift))
         rnd = (1 << (shift - 1)) if shift else 0
-        if 1 <= mult < (1 << 31) and acc_lim * mult + rnd <= _I32:
+        if 1 <= mult < (1 << 31) and acc_lim * mult + rnd + (zero_point << shift) <= _I32:
             return Requant(mult, shift, zero_point)
     raise ValueError(f"requant ratio {ratio:.3g} cannot be represented for accumulators up to "
                      f"{acc_lim}: mult = round(ratio·2^shift) is 0 or overflows for every shift")

@@ -96,8 +96,13 @@ def test_add_int_matches_float_within_one_step():
 
 def test_requant_for_respects_int32_and_rejects_tiny_ratios():
     rq = intops.requant_for(1e-4, 10**7, 7)
-    assert 10**7 * rq.mult + (1 << rq.shift >> 1) < 2**31
+    assert 10**7 * rq.mult + (1 << rq.shift >> 1) + (7 << rq.shift) < 2**31
     assert rq.zero_point == 7
+    # the output zero point shares the int32 register (rnd = 2^(s-1) + zp·2^s): a large zero
+    # point lowers the shift where acc_lim·mult alone would allow it
+    lim = 2**30 - 100  # 2·lim + 1 fits int32, 2·lim + 1 + 255·2 does not
+    assert intops.requant_for(1.0, lim, 0, max_shift=1).shift == 1
+    assert intops.requant_for(1.0, lim, 255, max_shift=1).shift == 0
     assert abs(rq.mult / 2**rq.shift - 1e-4) / 1e-4 < 0.01
     with pytest.raises(ValueError, match="cannot be represented"):
         intops.requant_for(1e-12, 2**30)
