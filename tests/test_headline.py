@@ -35,7 +35,8 @@ def test_figures_fill_the_rows_and_link_the_sections():
                                    "mean": 1.3, "count": 6}},
         "memory": {"1:4": 0.6875, "1:8": 0.8125, "1:16": 0.90625},
         "area": {"host_core": {"available": True, "configs": {
-            "full": {"overhead_ge": 812.4, "overhead_pct": 1.234, "fmax_change_pct": -0.5}}}},
+            "full": {"overhead_ge": 812.4, "overhead_pct": 1.234, "fmax_change_pct": -0.5}},
+            "off": {"overhead_ge": 20.0, "overhead_pct": 0.03, "fmax_change_pct": 9.25}}},
     }
     heads = {headline.BENCH: "Kernel benchmark: x", headline.SELFCHECK: "Golden model self-check",
              headline.AREA: "Area"}
@@ -44,6 +45,7 @@ def test_figures_fill_the_rows_and_link_the_sections():
     assert "up to 1.51× (fc-x, 1:8)" in md
     assert "68.750 % / 81.250 % / 90.625 %" in md
     assert "full: 1.23 % (812 GE), Fmax -0.5 %" in md
+    assert "flow noise (the same logic, extension off): +0.03 %, Fmax +9.2 %" in md
     assert "[Kernel benchmark: x](#kernel-benchmark-x)" in md
     assert "[Golden model self-check](#golden-model-self-check)" in md
     # the software rows have no figures in this input: still "not measured"

@@ -129,4 +129,8 @@ def _area(doc: Any) -> str:
         if e.get("fmax_change_pct") is not None:
             cell += f", Fmax {e['fmax_change_pct']:+.1f} %"
         out.append(cell)
+    off = host.get("off")
+    if out and isinstance(off, Mapping) and off.get("fmax_change_pct") is not None:
+        out.append(f"flow noise (the same logic, extension off): {off['overhead_pct']:+.2f} %, "
+                   f"Fmax {off['fmax_change_pct']:+.1f} %")
     return "; ".join(out) if out else "not measured yet (issue #12)"
