@@ -44,6 +44,7 @@ __all__ = [
     "Stalls",
     "build",
     "load_elf",
+    "load_images",
     "rtl_files",
     "run_elf",
     "symbol",
@@ -242,7 +243,10 @@ def _build_root() -> Path:
 
 def _defines() -> dict[str, int]:
     names = ("IMEM_BASE", "IMEM_SIZE", "DMEM_BASE", "DMEM_SIZE", "MMIO_BASE", "MMIO_SIZE",
-             "MMIO_EXIT", "MMIO_PUTC", "MMIO_MARK")
+             "MMIO_EXIT", "MMIO_PUTC", "MMIO_MARK", "L2_BASE", "L2_SIZE", "MMIO_DMA_SRC",
+             "MMIO_DMA_DST", "MMIO_DMA_LEN", "MMIO_DMA_ROWS", "MMIO_DMA_SSTRIDE",
+             "MMIO_DMA_DSTRIDE", "MMIO_DMA_START", "MMIO_DMA_WAIT", "DMA_SETUP_CYCLES",
+             "DMA_ROW_CYCLES", "DMA_BYTES_PER_CYCLE")
     return {name: getattr(memmap, name) for name in names}
 
 
@@ -342,14 +346,21 @@ def _region_of(addr: int, size: int) -> str | None:
 
 
 def load_elf(path: str | os.PathLike[str]) -> tuple[bytes, bytes]:
-    """Instruction and data memory images of a bare-metal ELF, from its loadable segments.
+    """Instruction and data memory images of a bare-metal ELF (its L2 image: :func:`load_images`).
+    """
+    imem, dmem, _ = load_images(path)
+    return imem, dmem
+
+
+def load_images(path: str | os.PathLike[str]) -> tuple[bytes, bytes, bytes]:
+    """Instruction, data and L2 memory images of a bare-metal ELF, from its loadable segments.
 
     Segments are placed at their physical (load) addresses; ``.bss`` and unused bytes are zero.
 
     Returns
     -------
-    (imem, dmem) : byte images starting at ``memmap.IMEM_BASE`` and ``memmap.DMEM_BASE``,
-        each only as long as the highest byte loaded.
+    (imem, dmem, l2) : byte images starting at ``memmap.IMEM_BASE``, ``memmap.DMEM_BASE`` and
+        ``memmap.L2_BASE``, each only as long as the highest byte loaded.
 
     Raises
     ------
@@ -360,12 +371,12 @@ def load_elf(path: str | os.PathLike[str]) -> tuple[bytes, bytes]:
     ValueError
         If the file is empty or not an ELF, not a 32-bit little-endian RISC-V executable, or
         truncated (a segment's bytes lie past its end), if its entry point is not
-        ``memmap.BOOT_ADDR``, or if a segment does not fit in IMEM or DMEM.  The message names
-        the file.
+        ``memmap.BOOT_ADDR``, or if a segment does not fit in IMEM, DMEM or L2.  The message
+        names the file.
     """
     path = _elf_path(path)
-    images = {"imem": bytearray(), "dmem": bytearray()}
-    bases = {"imem": memmap.IMEM_BASE, "dmem": memmap.DMEM_BASE}
+    images = {"imem": bytearray(), "dmem": bytearray(), "l2": bytearray()}
+    bases = {"imem": memmap.IMEM_BASE, "dmem": memmap.DMEM_BASE, "l2": memmap.L2_BASE}
     size = path.stat().st_size
     with path.open("rb") as f:
         elf = _elf_file(f, path)
@@ -391,13 +402,13 @@ def load_elf(path: str | os.PathLike[str]) -> tuple[bytes, bytes]:
             region = _region_of(addr, max(seg["p_memsz"], 1))
             if region not in images:
                 raise ValueError(f"{path}: segment at 0x{addr:x} (0x{seg['p_memsz']:x} bytes) "
-                                 f"is not inside imem or dmem")
+                                 f"is not inside imem, dmem or l2")
             image, offset = images[region], addr - bases[region]
             end = offset + len(data)
             if len(image) < end:
                 image.extend(bytes(end - len(image)))
             image[offset:end] = data
-    return bytes(images["imem"]), bytes(images["dmem"])
+    return bytes(images["imem"]), bytes(images["dmem"]), bytes(images["l2"])
 
 
 def symbol(path: str | os.PathLike[str], name: str) -> tuple[int, int]:
@@ -447,7 +458,7 @@ def _parse_result(text: str) -> tuple[dict[str, str], list[list[int]]]:
 def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLES,
             stalls: Stalls | None = None,
             counters: Literal["tb", "csr"] = "tb", core: str = "stock",
-            irqs: Interrupts | None = None) -> RunResult:
+            irqs: Interrupts | None = None, l2_dump: int = 0) -> RunResult:
     """Run a bare-metal ELF on the CV32E40P RTL until it stores to ``memmap.MMIO_EXIT``.
 
     Parameters
@@ -464,6 +475,7 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
     core : which core (:data:`CORES`): the stock CV32E40P (default), the patched one with the
         extension off, or the extended core of a named xDecimate configuration.
     irqs : an interrupt source (:class:`Interrupts`); ``None`` (default) ties ``irq_i`` to 0.
+    l2_dump : bytes of L2 (from ``memmap.L2_BASE``) returned in ``RunResult.l2``.
 
     Returns
     -------
@@ -501,7 +513,10 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
         raise TypeError(f"stalls must be a Stalls or None, not {stalls!r}")
     if irqs is not None and not isinstance(irqs, Interrupts):
         raise TypeError(f"irqs must be an Interrupts or None, not {irqs!r}")
-    imem, dmem = load_elf(path)
+    _check_int("l2_dump", l2_dump)
+    if not 0 <= l2_dump <= memmap.L2_SIZE:
+        raise ValueError(f"l2_dump must be in 0..{memmap.L2_SIZE}, not {l2_dump}")
+    imem, dmem, l2 = load_images(path)
     exe = build(core=core)
     with tempfile.TemporaryDirectory(prefix="cv32e40p-") as tmp:
         tmpdir = Path(tmp)
@@ -509,6 +524,11 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
         (tmpdir / "dmem.bin").write_bytes(dmem)
         cmd = [str(exe), "--imem", str(tmpdir / "imem.bin"), "--dmem", str(tmpdir / "dmem.bin"),
                "--out", tmp, "--max-cycles", str(max_cycles)]
+        if l2:
+            (tmpdir / "l2.bin").write_bytes(l2)
+            cmd += ["--l2", str(tmpdir / "l2.bin")]
+        if l2_dump:
+            cmd += ["--l2-dump", str(l2_dump)]
         if stalls is not None:
             cmd += ["--seed", str(stalls.seed), "--gnt-prob", str(stalls.gnt_percent),
                     "--max-extra-latency", str(stalls.max_extra_latency)]
@@ -522,6 +542,7 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
         fields, marks = _parse_result(result_file.read_text())
         stdout = (tmpdir / "stdout.bin").read_bytes()
         memory = (tmpdir / "dmem.bin").read_bytes()
+        l2_out = (tmpdir / "l2.bin").read_bytes() if l2_dump and proc.returncode == 0 else None
     if proc.returncode != 0:
         raise TargetError(f"{Path(path).name} on cv32e40p: {_TB_STATUS[proc.returncode]}: "
                           f"{fields.get('error', proc.stderr.strip())}; "
@@ -536,6 +557,9 @@ def run_elf(path: str | os.PathLike[str], *, max_cycles: int = DEFAULT_MAX_CYCLE
         marks=[Mark(id=m[0], cycle=m[col], instret=m[col + 1]) for m in marks],
         memory=memory,
         interrupts=int(fields["irqs_taken"]),
+        l2=l2_out,
+        dma_transfers=int(fields["dma_transfers"]),
+        dma_cycles=int(fields["dma_cycles"]),
     )
 
 

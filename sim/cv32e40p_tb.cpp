@@ -14,6 +14,15 @@
 //     acknowledges it (`irq_ack_o` with `irq_id_o` = the line), then drops in the next cycle.
 //     A request whose cycle has passed while one is pending is raised right after the ack.
 //     result.txt reports `irqs_raised` and `irqs_taken`.
+//   * the L2 (`--l2 FILE`: its initial image) and the DMA engine of sw/iss/memmap.py, exactly as
+//     the ISS models them: parameter registers, START copies the rows at once and the transfer
+//     is in flight until the next WAIT; a transfer begins the cycle after its START store is
+//     granted (or when the previous one ends) and lasts DMA_SETUP_CYCLES + rows *
+//     (DMA_ROW_CYCLES + ceil(len / DMA_BYTES_PER_CYCLE)); a WAIT store is not granted
+//     (`data_gnt_i` low) before the last transfer has ended.  A data access of the core that
+//     touches a row an in-flight transfer writes (or a store into a row it reads) is a bus
+//     error ("DMA race").  result.txt reports `dma_transfers` and `dma_cycles`; `--l2-dump N`
+//     writes the first N bytes of L2 to l2.bin.
 //
 // Counters.  Cycle 0 is the first clock cycle with rst_ni high.  For an MMIO store accepted on
 // the data bus in cycle c (the store is in EX), the testbench records
@@ -31,6 +40,7 @@
 // 3 bus error (access outside the memory map, MMIO misuse).  `--out DIR` receives result.txt,
 // stdout.bin and dmem.bin in every case.
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
@@ -58,6 +68,19 @@ struct Response {
 struct MarkRec {
     uint32_t id;
     uint64_t cycles, instret, mcycle, minstret;
+};
+
+// A 2-D region of an in-flight DMA transfer in DMEM: rows of len bytes every stride bytes.
+struct Flight {
+    uint64_t index;
+    bool reads_only;  // a source: only core stores into it race
+    uint32_t base, len, rows, stride;
+    bool touches(uint32_t b) const {
+        if (b < base) return false;
+        uint32_t off = b - base;
+        uint32_t r = stride ? std::min<uint32_t>(rows - 1, off / stride) : 0;
+        return off - r * stride < len;
+    }
 };
 
 struct Rng {
@@ -110,7 +133,7 @@ void usage() {
                  "usage: cv32e40p_tb --imem FILE --dmem FILE --out DIR [--max-cycles N]\n"
                  "                   [--seed S --gnt-prob P --max-extra-latency L] [--trace FILE]\n"
                  "                   [--irq-line L] [--irq-at C1,C2,... | --irq-gap MIN:MAX "
-                 "[--irq-seed S]]\n");
+                 "[--irq-seed S]] [--l2 FILE] [--l2-dump N]\n");
 }
 
 // "C1,C2,...": non-decreasing cycle numbers.
@@ -132,6 +155,8 @@ bool parse_cycles(const char* text, std::vector<uint64_t>& out) {
 int main(int argc, char** argv) {
     const char* imem_path = nullptr;
     const char* dmem_path = nullptr;
+    const char* l2_path = nullptr;
+    uint64_t l2_dump = 0;
     std::string out_dir, trace_path;
     uint64_t max_cycles = 10'000'000;
     uint64_t seed = 1;
@@ -150,6 +175,8 @@ int main(int argc, char** argv) {
         if (a == "--imem") imem_path = v;
         else if (a == "--dmem") dmem_path = v;
         else if (a == "--out") out_dir = v;
+        else if (a == "--l2") l2_path = v;
+        else if (a == "--l2-dump") l2_dump = std::strtoull(v, nullptr, 0);
         else if (a == "--max-cycles") max_cycles = std::strtoull(v, nullptr, 0);
         else if (a == "--seed") seed = std::strtoull(v, nullptr, 0);
         else if (a == "--gnt-prob") gnt_prob = unsigned(std::strtoul(v, nullptr, 0));
@@ -182,13 +209,33 @@ int main(int argc, char** argv) {
         }
     }
     if (!imem_path || !dmem_path || out_dir.empty() || gnt_prob == 0 || gnt_prob > 100 ||
-        irq_line > 31 || (irq_gap && !irq_at.empty())) {
+        irq_line > 31 || (irq_gap && !irq_at.empty()) || l2_dump > L2_SIZE) {
         usage();
         return 1;
     }
 
     std::vector<uint8_t> imem(IMEM_SIZE, 0), dmem(DMEM_SIZE, 0);
     if (!read_file(imem_path, imem, "imem") || !read_file(dmem_path, dmem, "dmem")) return 1;
+    std::vector<uint8_t> l2(L2_SIZE, 0);
+    if (l2_path && !read_file(l2_path, l2, "l2")) return 1;
+    // DMA engine: parameter registers, end cycle of the last transfer, transfers in flight
+    uint32_t dma_src = 0, dma_dst = 0, dma_len = 0, dma_rows = 0, dma_ss = 0, dma_ds = 0;
+    uint64_t dma_end = 0, dma_transfers = 0, dma_cycles = 0;
+    std::vector<Flight> flights;
+    // The backing store of a DMA row region inside DMEM or L2 (nullptr: outside both).
+    auto dma_region = [&](uint32_t addr, uint32_t len, uint32_t rows, uint32_t stride,
+                          bool& in_dmem) -> uint8_t* {
+        uint64_t last = uint64_t(addr) + uint64_t(rows - 1) * stride + len;
+        if (addr >= DMEM_BASE && last <= uint64_t(DMEM_BASE) + DMEM_SIZE) {
+            in_dmem = true;
+            return &dmem[addr - DMEM_BASE];
+        }
+        if (addr >= L2_BASE && last <= uint64_t(L2_BASE) + L2_SIZE) {
+            in_dmem = false;
+            return &l2[addr - L2_BASE];
+        }
+        return nullptr;
+    };
 
     auto ctx = std::make_unique<VerilatedContext>();
     ctx->fatalOnError(false);
@@ -262,6 +309,11 @@ int main(int argc, char** argv) {
         }
         top->irq_i = irq_high ? 1u << irq_line : 0u;
         top->eval();
+        if (top->data_req_o && top->data_gnt_i && top->data_we_o &&
+            top->data_addr_o == MMIO_DMA_WAIT && dma_end > cycle) {
+            top->data_gnt_i = 0;  // DMA_WAIT: granted once the last transfer has ended
+            top->eval();
+        }
         if (irq_high && top->irq_ack_o && top->irq_id_o == irq_line) {
             irq_high = false;  // low from the next cycle on
             ++irqs_taken;
@@ -291,7 +343,27 @@ int main(int argc, char** argv) {
             uint32_t addr = top->data_addr_o, a = addr & ~3u, be = top->data_be_o;
             uint32_t wdata = top->data_wdata_o, rdata = 0;
             bool we = top->data_we_o;
-            if (in_region(a, DMEM_BASE, DMEM_SIZE)) {
+            if (in_region(a, DMEM_BASE, DMEM_SIZE) && !flights.empty()) {
+                for (const Flight& f : flights) {
+                    if (f.reads_only && !we) continue;
+                    int lo = 0, hi = 3;  // the bytes the access touches
+                    while (lo < 4 && !(be >> lo & 1)) ++lo;
+                    while (hi > lo && !(be >> hi & 1)) --hi;
+                    if (lo < 4 && (f.touches(a + lo) || f.touches(a + hi))) {
+                        std::snprintf(buf, sizeof buf,
+                                      "DMA race: a %s of 0x%08x at pc_id 0x%08x touches a row "
+                                      "that DMA transfer %" PRIu64 " %s (in flight until a "
+                                      "store to MMIO_DMA_WAIT)",
+                                      we ? "store" : "load", addr, top->pc_id_o, f.index,
+                                      f.reads_only ? "reads" : "writes");
+                        error = buf;
+                        status = 3;
+                    }
+                }
+            }
+            if (status >= 0) {
+                // a DMA race: stop without performing the access
+            } else if (in_region(a, DMEM_BASE, DMEM_SIZE)) {
                 uint32_t off = a - DMEM_BASE;
                 if (we) {
                     for (int b = 0; b < 4; ++b)
@@ -310,6 +382,56 @@ int main(int argc, char** argv) {
                 } else if (addr == MMIO_MARK) {
                     marks.push_back({wdata, cycle + 1, instret, 0, 0});
                     mmio_mark = true;
+                } else if (addr == MMIO_DMA_SRC) {
+                    dma_src = wdata;
+                } else if (addr == MMIO_DMA_DST) {
+                    dma_dst = wdata;
+                } else if (addr == MMIO_DMA_LEN) {
+                    dma_len = wdata;
+                } else if (addr == MMIO_DMA_ROWS) {
+                    dma_rows = wdata;
+                } else if (addr == MMIO_DMA_SSTRIDE) {
+                    dma_ss = wdata;
+                } else if (addr == MMIO_DMA_DSTRIDE) {
+                    dma_ds = wdata;
+                } else if (addr == MMIO_DMA_WAIT) {
+                    flights.clear();  // granted: every transfer has ended
+                } else if (addr == MMIO_DMA_START) {
+                    bool s_dmem = false, d_dmem = false;
+                    uint8_t* sp = dma_len && dma_rows
+                                      ? dma_region(dma_src, dma_len, dma_rows, dma_ss, s_dmem)
+                                      : nullptr;
+                    uint8_t* dp = dma_len && dma_rows
+                                      ? dma_region(dma_dst, dma_len, dma_rows, dma_ds, d_dmem)
+                                      : nullptr;
+                    if (!sp || !dp) {
+                        std::snprintf(buf, sizeof buf,
+                                      "DMA transfer %" PRIu64 ": %u rows of %u bytes from "
+                                      "0x%08x (stride %u) to 0x%08x (stride %u) is empty or "
+                                      "not inside DMEM or L2",
+                                      dma_transfers, dma_rows, dma_len, dma_src, dma_ss, dma_dst,
+                                      dma_ds);
+                        error = buf;
+                        status = 3;
+                    } else {
+                        for (uint32_t r = 0; r < dma_rows; ++r)
+                            std::memmove(dp + uint64_t(r) * dma_ds, sp + uint64_t(r) * dma_ss,
+                                         dma_len);
+                        uint64_t cost = DMA_SETUP_CYCLES +
+                                        uint64_t(dma_rows) *
+                                            (DMA_ROW_CYCLES +
+                                             (dma_len + DMA_BYTES_PER_CYCLE - 1) /
+                                                 DMA_BYTES_PER_CYCLE);
+                        dma_end = std::max(cycle + 1, dma_end) + cost;
+                        dma_cycles += cost;
+                        if (s_dmem)
+                            flights.push_back({dma_transfers, true, dma_src, dma_len, dma_rows,
+                                               dma_ss});
+                        if (d_dmem)
+                            flights.push_back({dma_transfers, false, dma_dst, dma_len, dma_rows,
+                                               dma_ds});
+                        ++dma_transfers;
+                    }
                 } else {
                     std::snprintf(buf, sizeof buf, "store to unmapped MMIO register 0x%08x", addr);
                     error = buf;
@@ -341,9 +463,11 @@ int main(int argc, char** argv) {
     std::snprintf(buf, sizeof buf,
                   "status %s\nexit_code %u\ncycles %" PRIu64 "\ninstret %" PRIu64
                   "\nmcycle %" PRIu64 "\nminstret %" PRIu64 "\nirqs_raised %" PRIu64
-                  "\nirqs_taken %" PRIu64 "\n",
+                  "\nirqs_taken %" PRIu64 "\ndma_transfers %" PRIu64 "\ndma_cycles %" PRIu64
+                  "\n",
                   names[status], exit_code, done, instret, uint64_t(top->mcycle_o),
-                  uint64_t(top->minstret_o), irqs_raised, irqs_taken);
+                  uint64_t(top->minstret_o), irqs_raised, irqs_taken, dma_transfers,
+                  dma_cycles);
     res += buf;
     for (const MarkRec& m : marks) {
         std::snprintf(buf, sizeof buf,
@@ -356,7 +480,8 @@ int main(int argc, char** argv) {
                          res.size()) &&
               write_file(out_dir + "/stdout.bin",
                          reinterpret_cast<const uint8_t*>(out_text.data()), out_text.size()) &&
-              write_file(out_dir + "/dmem.bin", dmem.data(), dmem.size());
+              write_file(out_dir + "/dmem.bin", dmem.data(), dmem.size()) &&
+              (!l2_dump || write_file(out_dir + "/l2.bin", l2.data(), size_t(l2_dump)));
     if (!ok) {
         std::fprintf(stderr, "cv32e40p_tb: cannot write results to %s\n", out_dir.c_str());
         return 1;

@@ -87,6 +87,11 @@ _TRAP_ILLEGAL_CYCLES: int = timing.TIMING["trap_illegal"].cycles  # type: ignore
 #: executes them as 1-cycle no-ops: fence.i does not refetch, mret does not return).
 _LOOP_FORBIDDEN = frozenset({"fence", "fence_i", "mret", "wfi"})
 _BRANCH_SEMS = {"beq", "bne", "blt", "bge", "bltu", "bgeu"}
+#: DMA registers (memmap.py) -> name.
+_DMA_REGS = {memmap.MMIO_DMA_SRC: "src", memmap.MMIO_DMA_DST: "dst",
+             memmap.MMIO_DMA_LEN: "len", memmap.MMIO_DMA_ROWS: "rows",
+             memmap.MMIO_DMA_SSTRIDE: "sstride", memmap.MMIO_DMA_DSTRIDE: "dstride",
+             memmap.MMIO_DMA_START: "start", memmap.MMIO_DMA_WAIT: "wait"}
 _SYSTEM_SEMS = {"csr", "hwloop", "ecall", "ebreak", "mret", "wfi", "fence_i"}
 
 
@@ -646,7 +651,12 @@ class Iss:
             pr[p] = 1
         for p in range(self._dbase >> _PAGE, (self._dbase + self._dsize) >> _PAGE):
             pr[p] = pw[p] = 1
-        self._pr, self._pw = bytes(pr), bytes(pw)
+        # the fast path reads PR/PW; pages an in-flight DMA transfer touches are cleared there
+        # (so accesses to them take the slow path, which checks for a race) and restored from
+        # the region permissions _pr0/_pw0 at the next DMA_WAIT
+        self._pr0, self._pw0 = bytes(pr), bytes(pw)
+        self._pr, self._pw = bytearray(pr), bytearray(pw)
+        self.l2: bytearray | None = None  # allocated when first used (64 MB)
         self._cache: dict[int, Callable[[], int]] = {}
         self._loops: dict[tuple[int, int], Callable[[int], None] | None] = {}
         self._codeinfo: dict[object, tuple[str, int, list[int], list[int], list[int]]] = {}
@@ -677,6 +687,7 @@ class Iss:
         self.stdout = bytearray()
         self.marks: list[Mark] = []
         self.traps = 0
+        self._dma_reset()
         self._loop_ends: set[int] = set()
         #: pc of the instruction decoded first after a pipeline flush (slow CSR, mret, fence.i):
         #: the controller is then in DECODE, not DECODE_HWLOOP (``hwloop_decode`` hazard)
@@ -724,39 +735,47 @@ class Iss:
         addr = _check_int("addr", addr, 0)
         end = addr + size
         ok = any(base <= addr and end <= base + rsize
-                 for base, rsize in ((self._ibase, self._isize), (self._dbase, self._dsize)))
+                 for base, rsize in ((self._ibase, self._isize), (self._dbase, self._dsize),
+                                     (memmap.L2_BASE, memmap.L2_SIZE)))
         if not ok:
-            raise ValueError(f"segment 0x{addr:08x}..0x{end:08x} is not inside IMEM or DMEM")
+            raise ValueError(f"segment 0x{addr:08x}..0x{end:08x} is not inside IMEM, DMEM or L2")
         return addr
 
     def write(self, addr: int, data: bytes) -> None:
-        """Write bytes into IMEM or DMEM (loader access; MMIO not allowed).
+        """Write bytes into IMEM, DMEM or L2 (loader access; MMIO not allowed).
 
         Raises
         ------
         TypeError
             If ``addr`` is not an integer or ``data`` not bytes-like.
         ValueError
-            If ``addr .. addr + len(data)`` is not inside IMEM or DMEM.
+            If ``addr .. addr + len(data)`` is not inside IMEM, DMEM or L2.
         """
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes-like, not {type(data).__name__}")
         addr = self._segment(addr, len(data))
+        if addr >= memmap.L2_BASE:
+            off = addr - memmap.L2_BASE
+            self._l2()[off:off + len(data)] = data
+            return
         self.mem[addr:addr + len(data)] = data
         self._flush()
 
     def read(self, addr: int, size: int) -> bytes:
-        """Read bytes from IMEM or DMEM.
+        """Read bytes from IMEM, DMEM or L2.
 
         Raises
         ------
         TypeError
             If ``addr`` or ``size`` is not an integer.
         ValueError
-            If ``size`` < 0 or ``addr .. addr + size`` is not inside IMEM or DMEM.
+            If ``size`` < 0 or ``addr .. addr + size`` is not inside IMEM, DMEM or L2.
         """
         size = _check_int("size", size, 0)
         addr = self._segment(addr, size)
+        if addr >= memmap.L2_BASE:
+            off = addr - memmap.L2_BASE
+            return bytes(self._l2()[off:off + size])
         return bytes(self.mem[addr:addr + size])
 
     def load_elf(self, path: str | Path) -> None:
@@ -770,13 +789,103 @@ class Iss:
         for addr, data in segments:
             self.write(addr, data)
 
+    # ---------------------------------------------------------------------------- DMA engine
+    def _l2(self) -> bytearray:
+        if self.l2 is None:
+            self.l2 = bytearray(memmap.L2_SIZE)
+        return self.l2
+
+    def _dma_reset(self) -> None:
+        self._dma = {"src": 0, "dst": 0, "len": 0, "rows": 0, "sstride": 0, "dstride": 0}
+        self._dma_end = 0  # cycle in which the last transfer started ends
+        #: transfers started since the last DMA_WAIT: (index, access it forbids, base, len,
+        #: rows, stride) -- "rw" for a destination in DMEM, "w" for a source in DMEM
+        self._dma_flight: list[tuple[int, str, int, int, int, int]] = []
+        self._dma_pages: set[int] = set()
+        self.dma_transfers = 0
+        self.dma_busy_cycles = 0
+        if hasattr(self, "_pr0"):
+            self._pr[:] = self._pr0
+            self._pw[:] = self._pw0
+
+    def _dma_mem(self, addr: int, length: int, rows: int, stride: int, what: str
+                 ) -> tuple[bytearray, int, bool]:
+        """(backing store, offset, in DMEM) of a 2-D region; TargetError if it leaves DMEM/L2."""
+        last = addr + (rows - 1) * stride + length  # rows are visited in order, stride >= 0
+        for base, size, dmem in ((self._dbase, self._dsize, True),
+                                 (memmap.L2_BASE, memmap.L2_SIZE, False)):
+            if base <= addr and last <= base + size:
+                return (self.mem if dmem else self._l2()), addr - (0 if dmem else base), dmem
+        raise TargetError(f"DMA transfer {self.dma_transfers}: {what} 0x{addr:08x} .. "
+                          f"0x{last:08x} ({rows} rows of {length} bytes, stride {stride}) is "
+                          f"not inside DMEM or L2 (memmap.MMIO_DMA_START)")
+
+    def _dma_reg(self, a: int, v: int, cycle: int) -> None:
+        """A word store to a DMA register, granted in ``cycle`` unless it waits."""
+        reg = _DMA_REGS[a]
+        if reg not in ("start", "wait"):
+            self._dma[reg] = v
+            return
+        if reg == "wait":
+            if self._dma_end > cycle:
+                self._C[0] += self._dma_end - cycle  # the store is granted when the DMA is idle
+            for pg in self._dma_pages:
+                self._pr[pg], self._pw[pg] = self._pr0[pg], self._pw0[pg]
+            self._dma_pages.clear()
+            self._dma_flight.clear()
+            return
+        d = self._dma
+        n, rows, ss, ds = d["len"], d["rows"], d["sstride"], d["dstride"]
+        if n < 1 or rows < 1:
+            raise TargetError(f"DMA transfer {self.dma_transfers}: length {n} and rows {rows} "
+                              f"must both be at least 1 (memmap.MMIO_DMA_LEN / _ROWS)")
+        smem, so, sd = self._dma_mem(d["src"], n, rows, ss, "source")
+        dmem_, do, dd = self._dma_mem(d["dst"], n, rows, ds, "destination")
+        for r in range(rows):  # row by row, in order (overlapping rows behave as on the RTL)
+            dmem_[do + r * ds:do + r * ds + n] = smem[so + r * ss:so + r * ss + n]
+        cost = memmap.dma_cycles(n, rows)
+        begin = max(cycle + 1, self._dma_end)
+        self._dma_end = begin + cost
+        self.dma_busy_cycles += cost
+        k = self.dma_transfers
+        self.dma_transfers += 1
+        for forbid, base, stride, in_dmem in (("w", d["src"], ss, sd), ("rw", d["dst"], ds, dd)):
+            if not in_dmem:
+                continue
+            self._dma_flight.append((k, forbid, base, n, rows, stride))
+            last = base + (rows - 1) * stride + n - 1
+            for pg in range(base >> _PAGE, (last >> _PAGE) + 1):
+                self._dma_pages.add(pg)
+                self._pw[pg] = 0
+                if forbid == "rw":
+                    self._pr[pg] = 0
+
+    def _dma_race(self, a: int, size: int, what: str) -> None:
+        """TargetError if a core access of ``size`` bytes at ``a`` touches an in-flight row."""
+        for k, forbid, base, n, rows, stride in self._dma_flight:
+            if what == "load" and forbid == "w":
+                continue
+            for b in (a, a + size - 1):
+                off = b - base
+                if off < 0:
+                    continue
+                r = min(rows - 1, off // stride) if stride else 0
+                if off - r * stride < n:
+                    role = "writes" if forbid == "rw" else "reads"
+                    raise TargetError(
+                        f"DMA race: a {what} of 0x{a:08x} ({size} bytes) at cycle ~"
+                        f"{self._C[0]} touches a row that DMA transfer {k} {role} (it is in "
+                        f"flight until a store to memmap.MMIO_DMA_WAIT)")
+
     # ---------------------------------------------------------------------------- memory slow path
     def _ld(self, a: int, size: int, signed: int, mis: int) -> int:
         C = self._C
         if a >= memmap.MMIO_BASE and a + size <= memmap.MMIO_BASE + memmap.MMIO_SIZE:
             return 0
-        if not all(self._pr[(a + k) >> _PAGE] for k in (0, size - 1)) or a + size > len(self.mem):
+        if not all(self._pr0[(a + k) >> _PAGE] for k in (0, size - 1)) or a + size > len(self.mem):
             raise _AccessFault(CAUSE_LOAD_FAULT, a, "load")
+        if self._dma_flight:
+            self._dma_race(a, size, "load")
         if (size == 4 and a & 3) or (size == 2 and a & 3 == 3):
             C[0] += mis
             self._mis[0] = self._mis[1] = 1
@@ -794,18 +903,24 @@ class Iss:
                 self.stdout.append(v & 0xFF)
             elif a == memmap.MMIO_MARK:
                 self.marks.append(Mark(id=v & M32, cycle=C[0] + cyc, instret=C[1] + ins))
+            elif a in _DMA_REGS and size == 4:
+                self._dma_reg(a, v & M32, C[0] + cyc - 1)
             return
-        if (not all(self._pw[(a + k) >> _PAGE] for k in (0, size - 1))
+        if (not all(self._pw0[(a + k) >> _PAGE] for k in (0, size - 1))
                 or a + size > len(self.mem)):
             raise _AccessFault(CAUSE_STORE_FAULT, a, "store")
+        if self._dma_flight:
+            self._dma_race(a, size, "store")
         if (size == 4 and a & 3) or (size == 2 and a & 3 == 3):
             C[0] += mis
             self._mis[0] = self._mis[1] = 1
         self.mem[a:a + size] = (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
 
     def _rd8(self, a: int) -> int:
-        if not self._pr[a >> _PAGE] or a >= len(self.mem):
+        if not self._pr0[a >> _PAGE] or a >= len(self.mem):
             raise _AccessFault(CAUSE_LOAD_FAULT, a, "load")
+        if self._dma_flight:
+            self._dma_race(a, 1, "load")
         return self.mem[a]
 
     def _fetch(self, pc: int) -> isa.Decoded | None:
@@ -1416,8 +1531,10 @@ class Iss:
         raise exc
 
     # ---------------------------------------------------------------------------- run
-    def run(self, *, max_instructions: int = 200_000_000) -> RunResult:
+    def run(self, *, max_instructions: int = 200_000_000, l2_dump: int = 0) -> RunResult:
         """Run from the current pc until the program stores to ``MMIO_EXIT``.
+
+        ``l2_dump``: bytes of L2 (from ``L2_BASE``) returned in ``RunResult.l2``.
 
         Raises
         ------
@@ -1429,6 +1546,7 @@ class Iss:
             If ``max_instructions`` retire without an exit, or on a trap loop.
         """
         _check_int("max_instructions", max_instructions, 0)
+        _check_int("l2_dump", l2_dump, 0, memmap.L2_SIZE)
         C = self._C
         cache = self._cache
         pc = self.pc
@@ -1447,15 +1565,18 @@ class Iss:
                 self.pc = pc
                 return RunResult(target="iss", exit_code=e.code, stdout=bytes(self.stdout),
                                  cycles=e.cycles, instret=e.instret, marks=list(self.marks),
-                                 memory=bytes(self.mem[self._dbase:self._dbase + self._dsize]))
+                                 memory=bytes(self.mem[self._dbase:self._dbase + self._dsize]),
+                                 l2=bytes(self._l2()[:l2_dump]) if l2_dump else None,
+                                 dma_transfers=self.dma_transfers,
+                                 dma_cycles=self.dma_busy_cycles)
             except TargetError:
                 raise
             except (xdec_ref.IllegalInstruction, _AccessFault) as e:
                 pc = self._exception(e, pc)
 
 
-def run_elf(path: str | Path, *, max_instructions: int = 200_000_000, **kwargs: object
-            ) -> RunResult:
+def run_elf(path: str | Path, *, max_instructions: int = 200_000_000, l2_dump: int = 0,
+            **kwargs: object) -> RunResult:
     """Load a bare-metal ELF into a fresh :class:`Iss` and run it to its exit.
 
     ``kwargs`` go to :class:`Iss` (``max_block``, ``compile_loops``).
@@ -1476,4 +1597,4 @@ def run_elf(path: str | Path, *, max_instructions: int = 200_000_000, **kwargs: 
     _check_int("max_instructions", max_instructions, 0)
     iss = Iss(**kwargs)  # type: ignore[arg-type]
     iss.load_elf(path)
-    return iss.run(max_instructions=max_instructions)
+    return iss.run(max_instructions=max_instructions, l2_dump=l2_dump)

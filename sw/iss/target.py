@@ -41,6 +41,8 @@ class RunResult:
     memory : optional snapshot of data memory at exit (``bytes``), for reading back outputs.
     interrupts : interrupts the program took (only a target with an interrupt source, the RTL
         harness with ``irqs=``, raises any; 0 elsewhere).
+    l2 : optional snapshot of the first bytes of L2 at exit (``memmap.L2_BASE`` on).
+    dma_transfers, dma_cycles : DMA transfers started and the cycles they kept the engine busy.
     """
 
     target: str
@@ -51,6 +53,9 @@ class RunResult:
     marks: list[Mark] = field(default_factory=list)
     memory: bytes | None = None
     interrupts: int = 0
+    l2: bytes | None = None
+    dma_transfers: int = 0
+    dma_cycles: int = 0
 
     def region(self, start_id: int, end_id: int) -> tuple[int, int]:
         """(cycles, instructions) between the first mark ``start_id`` and the next ``end_id``."""

@@ -90,6 +90,7 @@ ENTRY(_start)
 MEMORY {{
   IMEM (rx) : ORIGIN = 0x{memmap.IMEM_BASE:08x}, LENGTH = 0x{memmap.IMEM_SIZE:x}
   DMEM (rw) : ORIGIN = 0x{memmap.DMEM_BASE:08x}, LENGTH = 0x{memmap.DMEM_SIZE:x}
+  L2 (rw) : ORIGIN = 0x{memmap.L2_BASE:08x}, LENGTH = 0x{memmap.L2_SIZE:x}
 }}
 SECTIONS {{
   .vectors 0x{memmap.IMEM_BASE:08x} : {{ KEEP(*(.vectors)) }} > IMEM
@@ -111,6 +112,8 @@ SECTIONS {{
   }} > DMEM
   __heap_start = .;
   __stack_top = ORIGIN(DMEM) + LENGTH(DMEM);
+  /* L2: only the DMA reaches it (memmap.py); a network program's image of weights and inputs */
+  .l2 0x{memmap.L2_BASE:08x} : {{ KEEP(*(.l2 .l2.*)) . = ALIGN(4); __l2_end = .; }} > L2
   /DISCARD/ : {{ *(.eh_frame .eh_frame_hdr) }}
 }}
 """

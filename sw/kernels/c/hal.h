@@ -38,6 +38,27 @@ static inline void hal_mark(uint32_t id) {
     HAL_MMIO(MMIO_MARK) = id;
     __asm__ volatile("" ::: "memory");
 }
+/* DMA engine (memmap.py, docs/iss.md "DMA"): start a copy of `rows` rows of `len` bytes, row r
+ * from src + r * sstride to dst + r * dstride (DMEM or L2 at either end); it is in flight --
+ * the core must not touch the rows it writes, nor store into the rows it reads -- until
+ * hal_dma_wait(), which stalls until every transfer started has ended. */
+static inline void hal_dma_start(uint32_t src, uint32_t dst, uint32_t len, uint32_t rows,
+                                 uint32_t sstride, uint32_t dstride) {
+    __asm__ volatile("" ::: "memory");
+    HAL_MMIO(MMIO_DMA_SRC) = src;
+    HAL_MMIO(MMIO_DMA_DST) = dst;
+    HAL_MMIO(MMIO_DMA_LEN) = len;
+    HAL_MMIO(MMIO_DMA_ROWS) = rows;
+    HAL_MMIO(MMIO_DMA_SSTRIDE) = sstride;
+    HAL_MMIO(MMIO_DMA_DSTRIDE) = dstride;
+    HAL_MMIO(MMIO_DMA_START) = 0;
+    __asm__ volatile("" ::: "memory");
+}
+static inline void hal_dma_wait(void) {
+    __asm__ volatile("" ::: "memory");
+    HAL_MMIO(MMIO_DMA_WAIT) = 0;
+    __asm__ volatile("" ::: "memory");
+}
 #endif
 
 static inline uint32_t hal_cycles(void) {

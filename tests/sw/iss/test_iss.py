@@ -331,7 +331,7 @@ def test_counters_and_mcountinhibit():
 def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="max_block must be a positive integer, not 0"):
         Iss(max_block=0)
-    with pytest.raises(ValueError, match="not inside IMEM or DMEM"):
+    with pytest.raises(ValueError, match="not inside IMEM, DMEM or L2"):
         Iss().write(memmap.MMIO_BASE, b"x")
     iss = Iss()
     iss.load_words(isa.assemble("l: j l"))
@@ -490,8 +490,8 @@ def test_run_rejects_bad_instruction_limits(value, exc, match):
     (lambda i: i.write(D, [1, 2]), TypeError, r"data must be bytes-like, not list"),
     (lambda i: i.read(D, -1), ValueError, r"size must be >= 0, not -1"),
     (lambda i: i.read(D, 2.0), TypeError, r"size must be an integer, not 2.0"),
-    (lambda i: i.read(memmap.MMIO_BASE, 4), ValueError, r"not inside IMEM or DMEM"),
-    (lambda i: i.read(D + memmap.DMEM_SIZE - 2, 4), ValueError, r"not inside IMEM or DMEM"),
+    (lambda i: i.read(memmap.MMIO_BASE, 4), ValueError, r"not inside IMEM, DMEM or L2"),
+    (lambda i: i.read(D + memmap.DMEM_SIZE - 2, 4), ValueError, r"not inside IMEM, DMEM or L2"),
     (lambda i: Iss(compile_loops=None), TypeError, r"compile_loops must be a bool, not None"),
 ])
 def test_loader_and_memory_access_reject_bad_arguments(call, exc, match):
