@@ -29,7 +29,7 @@ from . import policy as pol
 from .program import Program, build, generate
 
 __all__ = ["TARGETS", "LayerResult", "NetRun", "golden_input", "read_tensor", "rtl_target",
-           "run_network", "run_program"]
+           "run_network", "run_network_l2", "run_program"]
 
 #: Target names of :func:`run_network`.
 TARGETS = ("iss", "cv32e40p")
@@ -69,6 +69,11 @@ class LayerResult:
     bit_exact: bool | None
     note: str = ""
     measured: dict[str, int] = field(default_factory=dict)
+    #: L2 flow: DMA cycles and bytes of the step's transfers, its tiling and L1 bytes
+    dma_cycles: int = 0
+    dma_bytes: int = 0
+    tiling: str = ""
+    l1: int = 0
 
 
 @dataclass
@@ -88,6 +93,13 @@ class NetRun:
     arena_total: int
     elf: Path
     seconds: float
+    #: "dmem" (everything in the 128 kB DMEM) or "l2" (the L2/DMA flow, :mod:`.l2flow`)
+    flow: str = "dmem"
+    double_buffered: bool = False
+    dma_transfers: int = 0
+    dma_cycles: int = 0
+    l2_image: int = 0
+    l2_used: int = 0
 
     @property
     def cycles(self) -> int:
@@ -110,6 +122,9 @@ class NetRun:
             "weight_bytes": self.weight_bytes, "dense_weight_bytes": self.dense_weight_bytes,
             "dmem": self.dmem, "dmem_static": self.dmem_static, "arena_peak": self.arena_peak,
             "arena_total": self.arena_total, "seconds": round(self.seconds, 2),
+            "flow": self.flow, "double_buffered": self.double_buffered,
+            "dma_transfers": self.dma_transfers, "dma_cycles": self.dma_cycles,
+            "l2_image": self.l2_image, "l2_used": self.l2_used,
             "layers": [r.__dict__ for r in self.layers],
         }
 
@@ -257,3 +272,97 @@ def run_network(graph: Graph, *, policy: str = "fastest",
                   cycles_run=res.cycles, output_bit_exact=True, layers_checked=check_layers,
                   dmem=prog.dmem, dmem_static=static, arena_peak=prog.plan.peak,
                   arena_total=prog.plan.total, elf=elf, seconds=time.perf_counter() - t0)
+
+
+def run_network_l2(graph: Graph, *, policy: str = "fastest",
+                   target: str | Callable[[Path, int], RunResult] = "iss", seed: int = 0,
+                   dbuf: bool = True, max_cycles: int = 4_000_000_000,
+                   measure_fn: Callable[[LayerCase, str], int] = pol.measure,
+                   log: Callable[[str], None] | None = None) -> NetRun:
+    """Deploy ``graph`` with the L2 flow (:mod:`.l2flow`), run it, check every tensor.
+
+    Every tensor has its own L2 buffer, so the L2 snapshot of one run holds every layer's
+    output: all are compared with the golden model (``layers_checked`` is always true).
+    ``target``: ``"iss"``, ``"cv32e40p"`` (the RTL core :data:`RTL_CORE`) or ``run(elf,
+    l2_bytes) -> RunResult``.  The DMA cycles of every step (restated from its transfers) must
+    add up to the target's count.
+
+    Raises
+    ------
+    AssertionError
+        A tensor differs from the golden model (named with the count and first difference), or
+        the DMA cycles do not add up.
+    ValueError, TypeError
+        See :func:`.l2flow.generate_l2`; an unknown target.
+    TargetError
+        A run failed (a DMA race names the access).
+    """
+    from .l2flow import L1_BYTES, build_l2, generate_l2
+
+    t0 = time.perf_counter()
+    x = golden_input(graph, seed)
+    prog = generate_l2(graph, x, policy=policy, dbuf=dbuf, measure_fn=measure_fn, log=log)
+    elf = build_l2(prog)
+    from ..iss.elf import symbols
+
+    syms = symbols(elf)
+    if syms.get("xdn_l2_image") != memmap.L2_BASE:
+        raise TargetError(f"{elf}: the L2 image is not at L2_BASE (linker placement)")
+    if log is not None:
+        log(f"running {graph.name} ({policy}, L2 flow) on "
+            f"{target if isinstance(target, str) else 'custom'}")
+    if target == "iss":
+        from ..iss.iss import run_elf
+
+        res = run_elf(elf, max_instructions=max_cycles, l2_dump=prog.l2_used)
+    elif target == "cv32e40p":
+        from xdecimate.sim import cv32e40p
+
+        res = cv32e40p.run_elf(elf, core=RTL_CORE, max_cycles=max_cycles, l2_dump=prog.l2_used)
+    elif callable(target):
+        res = target(elf, prog.l2_used)
+    else:
+        raise ValueError(f"target must be one of {list(TARGETS)} or a function "
+                         f"run(elf, l2_bytes), not {target!r}")
+    if res.exit_code != 0:
+        raise TargetError(f"{elf}: exit code {res.exit_code}, stdout {res.stdout[:200]!r}")
+    assert res.l2 is not None
+    for t, want in prog.golden.items():
+        if t == graph.input or t in graph.constants:
+            continue
+        off = prog.tensors[t] - memmap.L2_BASE
+        got = np.frombuffer(res.l2, np.uint8, want.size, off).reshape(want.shape)
+        bad = np.argwhere(got != want)
+        if len(bad):
+            i = tuple(int(v) for v in bad[0])
+            n = graph.producer(t)
+            raise AssertionError(
+                f"{graph.name} ({policy}, L2 flow): layer {n.name!r} ({n.op}), tensor {t!r}: "
+                f"{len(bad)} of {want.size} codes differ from the golden model, first at {i}: "
+                f"{int(got[i])} != {int(want[i])}")
+    planned = sum(st.dma_cycles for st in prog.steps)
+    if planned != res.dma_cycles:
+        raise AssertionError(f"{graph.name}: the steps' DMA transfers add up to {planned} "
+                             f"cycles, the target counted {res.dma_cycles}")
+
+    class _P:  # the marks of the steps, as _layer_cycles reads them
+        steps = prog.steps
+
+    cyc = _layer_cycles(res, _P)  # type: ignore[arg-type]
+    static = syms["__bss_end"] - memmap.DMEM_BASE
+    if static + harness.STACK_RESERVE > memmap.DMEM_SIZE:
+        raise ValueError(f"{graph.name} ({policy}): the program's data ends at DMEM offset "
+                         f"{static}, leaving less than {harness.STACK_RESERVE} bytes of stack")
+    layers = [LayerResult(s.index, s.node, s.op, s.kernel, *cyc[s.index], s.macs,
+                          s.macs_executed, s.pattern, s.weight_bytes, s.dense_weight_bytes,
+                          True, s.note, s.measured, s.dma_cycles, s.dma_bytes, s.tiling, s.l1)
+              for s in prog.steps]
+    l1_peak = max((s.l1 for s in prog.steps), default=0)
+    return NetRun(network=graph.name, policy=policy, target=res.target, layers=layers,
+                  cycles_run=res.cycles, output_bit_exact=True, layers_checked=True,
+                  dmem={"l1_budget": L1_BYTES, "l1_peak": l1_peak, "static": static,
+                        "stack": harness.STACK_RESERVE},
+                  dmem_static=static, arena_peak=l1_peak, arena_total=L1_BYTES, elf=elf,
+                  seconds=time.perf_counter() - t0, flow="l2", double_buffered=dbuf,
+                  dma_transfers=res.dma_transfers, dma_cycles=res.dma_cycles,
+                  l2_image=len(prog.l2_image), l2_used=prog.l2_used)

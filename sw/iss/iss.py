@@ -185,6 +185,9 @@ class _Gen:
                  nxt: isa.Decoded | None = None, mis: str | None = None) -> None:
         self.pc, self.d, self.o = pc, d, d.ops
         self.cyc, self.ins = cyc_through, ins_through
+        # a jump right after a store: it resolves in ID while a stalled store waits in EX
+        # (a DMA_WAIT store, Iss._dma_reg), so one cycle of its penalty hides in the stall
+        self.nj = int(nxt is not None and nxt.insn.sem in ("jal", "jalr"))
         # extra cycles of a misaligned access (an expression when it depends on the loop count)
         self.mis = mis if mis is not None else str(_misaligned_cost(d, nxt))  # no jalr_wb
 
@@ -212,7 +215,7 @@ class _Gen:
                 f"else: {dst} = {view}"]
 
     def store(self, addr: str, val: str, size: int) -> list[str]:
-        slow = f"ST({addr}, {size}, {val}, {self.cyc}, {self.ins}, {self.mis})"
+        slow = f"ST({addr}, {size}, {val}, {self.cyc}, {self.ins}, {self.mis}, {self.nj})"
         if size == 4:
             return [f"if {addr} & 3 or not PW[{addr} >> {_PAGE}]: {slow}",
                     f"else: FW[{addr} >> 2] = {val}"]
@@ -820,15 +823,19 @@ class Iss:
                           f"0x{last:08x} ({rows} rows of {length} bytes, stride {stride}) is "
                           f"not inside DMEM or L2 (memmap.MMIO_DMA_START)")
 
-    def _dma_reg(self, a: int, v: int, cycle: int) -> None:
-        """A word store to a DMA register, granted in ``cycle`` unless it waits."""
+    def _dma_reg(self, a: int, v: int, cycle: int, next_is_jump: int = 0) -> None:
+        """A word store to a DMA register, granted in ``cycle`` unless it waits.
+
+        A WAIT store that stalls is granted when the last transfer ends; a jump right after
+        it (``next_is_jump``) is already resolved in ID during the stall, which hides one
+        cycle of its penalty (measured on the RTL: docs/iss.md, "DMA")."""
         reg = _DMA_REGS[a]
         if reg not in ("start", "wait"):
             self._dma[reg] = v
             return
         if reg == "wait":
-            if self._dma_end > cycle:
-                self._C[0] += self._dma_end - cycle  # the store is granted when the DMA is idle
+            if self._dma_end > cycle:  # the store is granted when the DMA is idle
+                self._C[0] += self._dma_end - cycle - (1 if next_is_jump else 0)
             for pg in self._dma_pages:
                 self._pr[pg], self._pw[pg] = self._pr0[pg], self._pw0[pg]
             self._dma_pages.clear()
@@ -894,7 +901,8 @@ class Iss:
             v = (v - (1 << (8 * size))) & M32
         return v
 
-    def _st(self, a: int, size: int, v: int, cyc: int, ins: int, mis: int) -> None:
+    def _st(self, a: int, size: int, v: int, cyc: int, ins: int, mis: int, nj: int = 0
+            ) -> None:
         C = self._C
         if memmap.MMIO_BASE <= a < memmap.MMIO_BASE + memmap.MMIO_SIZE:
             if a == memmap.MMIO_EXIT:
@@ -904,7 +912,7 @@ class Iss:
             elif a == memmap.MMIO_MARK:
                 self.marks.append(Mark(id=v & M32, cycle=C[0] + cyc, instret=C[1] + ins))
             elif a in _DMA_REGS and size == 4:
-                self._dma_reg(a, v & M32, C[0] + cyc - 1)
+                self._dma_reg(a, v & M32, C[0] + cyc - 1, nj)
             return
         if (not all(self._pw0[(a + k) >> _PAGE] for k in (0, size - 1))
                 or a + size > len(self.mem)):

@@ -132,3 +132,26 @@ def test_the_core_cannot_load_from_l2() -> None:
     res = iss.run_elf(elf)  # the ISS traps (load access fault, mcause 5): 128 + mcause
     assert res.exit_code == 128 + 5
     assert b"trap mcause=00000005" in res.stdout
+
+
+@pytest.mark.parametrize("jump", ["", '__asm__ volatile("j 1f\\n1:");', '__asm__ volatile("nop");'])
+def test_wait_stall_of_every_length_then_a_jump(jump: str) -> None:
+    """A WAIT that stalls 0..6 cycles, followed by ret (jalr), j (jal) or a nop then ret: the
+    jump resolves in ID during the stall (one cycle less), cycle-equal on ISS and RTL."""
+    fns = []
+    for k in range(17, 25):
+        nops = "nop\\n" * k
+        fns.append(f"__attribute__((noinline)) void ld{k}(void) {{ hal_dma_start((uint32_t)l2src, "
+                   f"(uint32_t)buf, 8, 1, 0, 0); __asm__ volatile(\"{nops}\"); hal_dma_wait(); "
+                   f"{jump} }}")
+    calls = " ".join(f"hal_mark({2 * k}); ld{k}(); hal_mark({2 * k + 1});" for k in range(17, 25))
+    text = HEAD % "1" + "\n".join(fns) + "\nint main(void) {\n" + calls + " return 0; }\n"
+    elf = toolchain.build_elf([("prog.c", text)], target="baremetal", name="dmaj")
+    a, b = iss.run_elf(elf), cv32e40p.run_elf(elf)
+    got = [(_region(a, 2 * k, 2 * k + 1), _region(b, 2 * k, 2 * k + 1)) for k in range(17, 25)]
+    assert all(x == y for x, y in got), got
+    # the nops first only shorten the stall (same total), then add a cycle each
+    steps = [got[j + 1][0] - got[j][0] for j in range(len(got) - 1)]
+    assert steps[0] == 0, steps
+    assert steps[-1] == 1, steps
+    assert set(steps) == {0, 1}, steps
