@@ -131,11 +131,23 @@ class _L2:
         return memmap.L2_BASE + off
 
 
+def _scratch(kernels: tuple[str, ...], bc: int, kp: int, conv: bool) -> int:
+    """L1 bytes of kernel scratch (accumulators, im2col, SW interleave) for a tile of ``bc``
+    channels: the most any of ``kernels`` needs (direct kernels read the padded band)."""
+    need = 0
+    for k in kernels:
+        quad = k in harness.QUAD_KERNELS
+        col = 4 if (not conv or k.endswith("_direct")) else (4 if quad else 2) * kp
+        ilv = (4 if quad else 2) * kp + 64 if k in harness.SW_KERNELS else 4
+        need = max(need, _al((16 if quad else 8) * bc) + _al(col) + _al(ilv))
+    return need
+
+
 def _mac_tiling(conv: bool, h: int, wd: int, c: int, ho: int, wo: int, cout: int, kh: int,
-                stride: int, pad: int, wrow: int, kp: int, slack: int, name: str
-                ) -> tuple[int, int, int, int, dict[str, int]]:
+                stride: int, pad: int, wrow: int, kp: int, slack: int, name: str,
+                kernels: tuple[str, ...]) -> tuple[int, int, int, int, dict[str, int]]:
     """(bh, nb, bc, nct, slot sizes): the largest channel tile, then the largest band, that fit
-    :data:`L1_BYTES` with the worst-case kernel scratch."""
+    :data:`L1_BYTES` with the scratch of any of ``kernels``."""
     wp = wd + 2 * pad
     step = 4 if cout >= 4 else 1
     for nct in range(1, cout + 1):
@@ -144,7 +156,7 @@ def _mac_tiling(conv: bool, h: int, wd: int, c: int, ho: int, wo: int, cout: int
         if nct_real != nct:
             continue
         wslot = _al(bc * (wrow + 4))
-        scratch = _al(16 * bc) + _al(4 * kp) + _al(4 * kp + 64)
+        scratch = _scratch(kernels, bc, kp, conv)
         for bh in range(ho, 0, -1):
             nb = -(-ho // bh)
             rows_in = (bh - 1) * stride + kh if conv else bh
@@ -569,8 +581,13 @@ def _lower_mac_l2(g: Graph, n: Node, x: np.ndarray, policy: str,
         wd_[:, :kk] = wm
         rows_bytes = wd_.view(np.uint8)
     slack = kp - kk if not conv else 0
+    if policy == "fastest":
+        kernels = (*pol.DENSE_CANDIDATES, *(pol.SPARSE_CANDIDATES if sparse else ()))
+    else:
+        kernels = (policy if sparse or policy in harness.DENSE_KERNELS
+                   or policy in harness.DENSE_DIRECT_KERNELS else "dense_4x2",)
     bh, nb, bc, nct, slots = _mac_tiling(conv, h, wd, c4, ho, wo, cout, kh, stride, pad, wrow,
-                                         kp, slack, n.name)
+                                         kp, slack, n.name, kernels)
     # weight tiles: [bias (bc int32)][bc rows], tile t at t * wtile
     bias = np.asarray(p["bias"], np.int32)
     wtile = _al(bc * (wrow + 4), 4)
