@@ -29,6 +29,7 @@ May import: numpy, the standard library, :mod:`xdecimate.sw.net`, :mod:`xdecimat
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Callable
@@ -47,12 +48,26 @@ from ..net.ir import Graph, Node
 from . import policy as pol
 from .program import ALIASES, C_DIR, MARK_BASE, SUPPORTED_OPS, _headers_key
 
-__all__ = ["L1_BYTES", "L2Program", "L2Step", "build_l2", "dma_plan", "generate_l2"]
+__all__ = ["L1_BYTES", "MEASURE_PIXELS", "L2Program", "L2Step", "build_l2", "dma_plan",
+           "generate_l2", "measure_by_geometry"]
 
 #: L1 bytes the tiles of one step may use (the DMEM less the stack and the runtime's data).
 L1_BYTES = memmap.DMEM_SIZE - harness.STACK_RESERVE - 4096
 _DENSE_CASE_PATTERN = Pattern(1, 4)
 _ALIGN = 64
+#: Output pixels (tokens) of the probe on which policy "fastest" measures a layer's kernels.
+MEASURE_PIXELS = 16
+_GEOMETRY_CYCLES: dict[tuple[object, ...], int] = {}
+
+
+def measure_by_geometry(case: LayerCase, kernel: str) -> int:
+    """:func:`.policy.measure`, remembered by the layer's geometry, pattern and kernel only: the
+    kernels' cycles do not depend on the values (``tests/sw/deploy/test_l2flow.py`` checks it),
+    so layers of one shape (ViT's twelve blocks) are measured once."""
+    key = (repr(dataclasses.replace(case.shape, name="")), str(case.pattern), kernel)
+    if key not in _GEOMETRY_CYCLES:
+        _GEOMETRY_CYCLES[key] = pol.measure(case, kernel)
+    return _GEOMETRY_CYCLES[key]
 
 
 def _al(n: int, a: int = _ALIGN) -> int:
@@ -214,7 +229,7 @@ def _c_bytes(name: str, data: bytes, const: bool = True) -> str:
 
 
 def generate_l2(graph: Graph, x: np.ndarray, *, policy: str = "fastest", dbuf: bool = True,
-                measure_fn: Callable[[LayerCase, str], int] = pol.measure,
+                measure_fn: Callable[[LayerCase, str], int] | None = None,
                 log: Callable[[str], None] | None = None) -> L2Program:
     """The L2-flow program running ``graph`` on input codes ``x`` with ``policy``.
 
@@ -224,7 +239,9 @@ def generate_l2(graph: Graph, x: np.ndarray, *, policy: str = "fastest", dbuf: b
     x : uint8 input codes of the graph's input shape.
     policy : ``"fastest"`` (kernels measured on each layer's first tile) or a kernel name.
     dbuf : double-buffer DMA against compute (``False``: every transfer is waited for at once).
-    measure_fn, log : as :func:`.program.generate`.
+    measure_fn : ``(case, kernel) -> cycles`` for policy ``"fastest"`` (default:
+        :func:`measure_by_geometry`, the ISS).
+    log : progress messages.
 
     Raises
     ------
@@ -236,6 +253,8 @@ def generate_l2(graph: Graph, x: np.ndarray, *, policy: str = "fastest", dbuf: b
         layout larger than ``memmap.L2_SIZE``.
     """
     pol.check_policy(policy)
+    if measure_fn is None:
+        measure_fn = measure_by_geometry
     if not isinstance(graph, Graph) or not graph.quantized:
         raise TypeError(f"graph must be a quantized ir.Graph, not {graph!r}")
     if not isinstance(x, np.ndarray) or x.dtype != np.uint8:
@@ -570,7 +589,27 @@ def _lower_mac_l2(g: Graph, n: Node, x: np.ndarray, policy: str,
         note += ("; " if note else "") + f"zero channels break the {pattern} blocks: dense kernels"
     kk = wm.shape[1]
     k4 = -(-kk // 4) * 4
-    if sparse:
+    bias = np.asarray(p["bias"], np.int32)
+    case_pattern = pattern if sparse else _DENSE_CASE_PATTERN
+    xpad = x
+    if conv and pad:
+        xpad = np.full((h + 2 * pad, wd + 2 * pad, c4), zx, np.uint8)
+        xpad[pad:pad + h, pad:pad + wd] = x
+    # the kernel's choice: measured on a probe of the layer -- its first MEASURE_PIXELS output
+    # pixels (tokens) and first 16 channels, real weights and inputs (cycles grow with both;
+    # they do not depend on the values) -- then the weights' format and the tiles follow it
+    pc = min(cout, 16)
+    mrows = max(1, min(ho, -(-MEASURE_PIXELS // wo)))
+    if conv:
+        mrin = (mrows - 1) * stride + kh
+        mcase = LayerCase(ConvShape(mrin, wd + 2 * pad, c4, pc, kh, kw, stride, 0,
+                                    name=f"{n.name}.probe"), case_pattern, xpad[:mrin], wm[:pc],
+                          bias[:pc], p["rq"])
+    else:
+        mcase = LayerCase(FCShape(kk, pc, mrows, name=f"{n.name}.probe"), case_pattern,
+                          x[:mrows], wm[:pc], bias[:pc], p["rq"])
+    kernel, measured = pol.choose(mcase, sparse, policy, measure_fn=measure_fn, log=log)
+    if kernel in harness.SPARSE_KERNELS:
         assert pattern is not None
         img = nm_format.compress(wm, pattern)
         wrow, kp = img.row_stride, img.k_pad
@@ -581,15 +620,9 @@ def _lower_mac_l2(g: Graph, n: Node, x: np.ndarray, policy: str,
         wd_[:, :kk] = wm
         rows_bytes = wd_.view(np.uint8)
     slack = kp - kk if not conv else 0
-    if policy == "fastest":
-        kernels = (*pol.DENSE_CANDIDATES, *(pol.SPARSE_CANDIDATES if sparse else ()))
-    else:
-        kernels = (policy if sparse or policy in harness.DENSE_KERNELS
-                   or policy in harness.DENSE_DIRECT_KERNELS else "dense_4x2",)
     bh, nb, bc, nct, slots = _mac_tiling(conv, h, wd, c4, ho, wo, cout, kh, stride, pad, wrow,
-                                         kp, slack, n.name, kernels)
+                                         kp, slack, n.name, (kernel,))
     # weight tiles: [bias (bc int32)][bc rows], tile t at t * wtile
-    bias = np.asarray(p["bias"], np.int32)
     wtile = _al(bc * (wrow + 4), 4)
     blob = bytearray()
     for t in range(nct):
@@ -597,21 +630,16 @@ def _lower_mac_l2(g: Graph, n: Node, x: np.ndarray, policy: str,
         part = bias[r0:r1].tobytes() + rows_bytes[r0:r1].tobytes()
         blob += part + bytes(wtile - len(part)) if t + 1 < nct else part
     w_addr = l2.put(bytes(blob))
-    # the kernel's descriptor and choice, on the first tile
+    # the kernel's descriptor: the first band of the first tile
     rows_in = (bh - 1) * stride + kh if conv else bh
     if conv:
-        band = np.full((rows_in, wd + 2 * pad, c4), zx, np.uint8)
-        r_hi = min(h, rows_in - pad)
-        band[pad:pad + r_hi, pad:pad + wd] = x[:r_hi]
         shape: ConvShape | FCShape = ConvShape(rows_in, wd + 2 * pad, c4, bc, kh, kw, stride, 0,
                                                name=f"{n.name}.tile")
-        xcase = band
+        xcase = xpad[:rows_in]
     else:
         shape = FCShape(kk, bc, bh, name=f"{n.name}.tile")
         xcase = x[:bh]
-    case = LayerCase(shape, pattern if sparse else _DENSE_CASE_PATTERN, xcase, wm[:bc],
-                     bias[:bc], p["rq"])
-    kernel, measured = pol.choose(case, sparse, policy, measure_fn=measure_fn, log=log)
+    case = LayerCase(shape, case_pattern, xcase, wm[:bc], bias[:bc], p["rq"])
     pre = f"xdn_m{i}"
     desc = harness.c_descriptor(case, kernel, name=f"{pre}_L", wgt="0", bias="0",
                                 ilv="(uint8_t *)(xdn_l1 + XDN_ILV_OFF_" + str(i) + ")")

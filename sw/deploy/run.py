@@ -277,7 +277,7 @@ def run_network(graph: Graph, *, policy: str = "fastest",
 def run_network_l2(graph: Graph, *, policy: str = "fastest",
                    target: str | Callable[[Path, int], RunResult] = "iss", seed: int = 0,
                    dbuf: bool = True, max_cycles: int = 4_000_000_000,
-                   measure_fn: Callable[[LayerCase, str], int] = pol.measure,
+                   measure_fn: Callable[[LayerCase, str], int] | None = None,
                    log: Callable[[str], None] | None = None) -> NetRun:
     """Deploy ``graph`` with the L2 flow (:mod:`.l2flow`), run it, check every tensor.
 

@@ -1,0 +1,181 @@
+"""Whole-network runs of the built-in networks: dense baseline and N:M patterns, one result.
+
+What it is for: :func:`run_net` deploys a built-in network (:mod:`xdecimate.sw.net.builtins`,
+seeded random weights; ``quick``: the reduced variant) at the dense baseline (``dense_4x2`` on
+every layer) and at each N:M pattern with a kernel policy, through the L2 flow (default) or the
+DMEM flow, and returns one JSON-ready dict (schema: ``docs/net.md``); :func:`net_markdown`
+renders it.  ``xdecimate net`` and the report's networks section call them.
+
+May import: the standard library, rich, and :mod:`xdecimate.sw.deploy` (and what it may).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..net.ir import Graph
+
+__all__ = ["DEFAULT_PATTERNS", "NETWORKS", "net_markdown", "run_net"]
+
+NETWORKS = ("resnet18", "vit")
+#: Patterns run by default (besides the dense network).
+DEFAULT_PATTERNS = ("1:4", "1:8", "1:16")
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, check=True, cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _graph(network: str, pattern: str | None, quick: bool = True) -> Graph:
+    from ..net import builtins
+
+    if network == "resnet18":
+        return builtins.resnet18_cifar(pattern=pattern, quick=quick)
+    return builtins.vit_s16(pattern=pattern, quick=quick)
+
+
+def run_net(network: str, patterns: tuple[str, ...], policy: str, target: str, *,
+            check_layers: bool = False, progress: bool = True, quick: bool = True,
+            flow: str = "l2", single_buffer: bool = False) -> dict[str, object]:
+    """Run the dense baseline and ``policy`` at every pattern; the results as a JSON dict.
+
+    Keys: ``network``, ``policy``, ``target``, ``flow``, ``quick``, ``baseline`` (the dense
+    network, policy
+    ``dense_4x2``; absent if it does not fit the DMEM), ``runs`` (one per pattern, ``"dense"``
+    first, each with its ``speedup`` over the baseline -- None without one -- and
+    ``weight_ratio`` = dense / stored weight bytes) and ``skipped`` (the runs that do not fit
+    the DMEM, with the error).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``flow``; the DMEM flow for a full-size network; no run fits.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import run
+
+    t_start = time.perf_counter()
+
+    jobs = [(None, "dense_4x2")] + [(None if p == "dense" else p, policy)
+                                    for p in ("dense", *patterns)]
+    if flow not in ("l2", "dmem"):
+        raise ValueError(f"flow must be 'l2' or 'dmem', not {flow!r}")
+    if flow == "dmem" and not quick:
+        raise ValueError("full-size networks do not fit the 128 kB DMEM: use the L2 flow "
+                         "(--flow l2, the default)")
+    out: dict[str, object] = {"network": network, "policy": policy, "target": target,
+                              "flow": flow, "quick": quick}
+    runs: list[dict] = []
+    skipped: list[dict] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total}"), TimeElapsedColumn(), disable=not progress) as bar:
+        task = bar.add_task("network runs", total=len(jobs))
+        for i, (pat, pol) in enumerate(jobs):
+            name = pat or "dense"
+
+            def log(msg: str, name: str = name, pol: str = pol) -> None:
+                bar.update(task, description=f"{name} {pol}: {msg}"[:90])
+
+            log("building the network")
+            graph = _graph(network, pat, quick)
+            try:
+                if flow == "l2":
+                    r = run.run_network_l2(graph, policy=pol, target=target, log=log)
+                else:
+                    r = run.run_network(graph, policy=pol, target=target,
+                                        check_layers=check_layers, log=log)
+            except ValueError as exc:
+                if "DMEM" not in str(exc):
+                    raise
+                bar.advance(task)
+                skipped.append({"pattern": name, "policy": pol, "error": str(exc)})
+                continue
+            d = r.to_json()
+            d["pattern"] = name
+            if flow == "l2" and single_buffer:
+                log("again without double buffering")
+                d["cycles_single_buffer"] = run.run_network_l2(
+                    graph, policy=pol, target=target, dbuf=False, log=log).cycles
+            if i == 0:
+                out["baseline"] = d
+            else:
+                base = out.get("baseline")
+                d["speedup"] = base["cycles"] / r.cycles if isinstance(base, dict) else None
+                d["weight_ratio"] = r.dense_weight_bytes / r.weight_bytes
+                runs.append(d)
+            bar.advance(task)
+    out["runs"] = runs
+    out["skipped"] = skipped
+    out["seconds"] = round(time.perf_counter() - t_start, 1)
+    out["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    out["commit"] = _git_commit()
+    if not runs:
+        raise ValueError(f"no run of {network} fits the DMEM: {skipped[0]['error']}")
+    return out
+
+
+def net_markdown(res: dict) -> str:
+    """The report: one per-layer table (cycles per pattern, kernel, share) and the totals."""
+    base, runs = res.get("baseline"), res["runs"]
+    ref = base or runs[0]
+    l2 = ref.get("flow") == "l2"
+    lines = [f"# {ref['network']} on {res['target']}: policy {res['policy']!r}, "
+             f"{'L2 flow (DMA-fed L1 tiles)' if l2 else 'DMEM flow'}", "",
+             "Cycles per layer (marked region around each step); baseline = dense network, "
+             "`dense_4x2` on every layer. Outputs bit-exact with the golden model"
+             + (" (every layer)." if ref["layers_checked"] else " (final output).")
+             + (" DMA: cycles the engine is busy with the layer's transfers (overlapped with "
+                "compute where double buffering allows)." if l2 else ""), ""]
+    per = ["kernel", "cycles", "share"] + (["DMA"] if l2 else [])
+    head = "| layer | op | MACs | baseline | " + " | ".join(
+        f"{r['pattern']} {c}" for r in runs for c in per) + " |"
+    lines += [head, "|" + "---|" * (4 + len(per) * len(runs))]
+    for j, rl in enumerate(ref["layers"]):
+        cells = [rl["node"], rl["op"], str(rl["macs"]),
+                 str(base["layers"][j]["cycles"]) if base else "-"]
+        for r in runs:
+            lr = r["layers"][j]
+            cells += [lr["kernel"] or "", str(lr["cycles"]), f"{lr['cycles'] / r['cycles']:.1%}"]
+            if l2:
+                cells.append(str(lr["dma_cycles"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    if l2:
+        lines += ["", "| pattern | cycles | speedup vs baseline | without double buffering | "
+                  "DMA cycles (transfers) | weights B (stored, L2) | dense B | ratio | L2 used B "
+                  "| L1 peak B (budget) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    else:
+        lines += ["", "| pattern | cycles | speedup vs baseline | weights B (stored) | dense B | "
+                  "ratio | DMEM static B | arena peak B (no reuse) |",
+                  "|---|---|---|---|---|---|---|---|"]
+    rows = ([dict(base, pattern="baseline", speedup=1.0, weight_ratio=1.0)] if base else [])
+    for r in rows + runs:
+        sp = "-" if r["speedup"] is None else f"{r['speedup']:.2f}×"
+        if l2:
+            sb = r.get("cycles_single_buffer")
+            lines.append(f"| {r['pattern']} | {r['cycles']} | {sp} | "
+                         f"{sb if sb is not None else 'not run'} | {r['dma_cycles']} "
+                         f"({r['dma_transfers']}) | {r['weight_bytes']} | "
+                         f"{r['dense_weight_bytes']} | {r['weight_ratio']:.2f}× | {r['l2_used']} "
+                         f"| {r['arena_peak']} ({r['arena_total']}) |")
+        else:
+            lines.append(f"| {r['pattern']} | {r['cycles']} | {sp} | {r['weight_bytes']} | "
+                         f"{r['dense_weight_bytes']} | {r['weight_ratio']:.2f}× | "
+                         f"{r['dmem_static']} | {r['arena_peak']} ({r['arena_total']}) |")
+    for sk in res.get("skipped", []):
+        lines.append(f"\nNot run ({sk['pattern']}, policy {sk['policy']}): {sk['error']}")
+    lines += ["", "Weights: int8 matrices as the program stores them (dense rows padded to 4 "
+              "bytes; N:M images with their indices); biases and descriptors not included. "
+              "DMEM static: data + bss of the ELF (the stack's 2 kB reserve comes on top).", ""]
+    return "\n".join(lines)
+
+
