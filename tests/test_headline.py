@@ -57,3 +57,20 @@ def test_a_host_core_without_overheads_is_not_a_figure():
     md = headline.render({"area": {"host_core": {"available": False}}}, {})
     assert ("| Core area overhead of xDecimate | ≈ 5 % of the core "
             "| not measured yet (issue #12)") in md
+
+
+def test_network_and_accuracy_rows_say_scope_and_units():
+    figures = {
+        "networks": {"resnet18": {"scope": "quick", "speedup": {"1:4": 1.2, "1:8": 1.9,
+                                                                "1:16": 2.5},
+                                  "weight_ratio": {"1:8": 3.5}},
+                     "vit": {"scope": "full", "speedup": {"1:16": 1.5}}},
+        "accuracy": {"drop_1_8": {"cnn": -0.4, "vit": 0.8}, "drop_1_16": {"cnn": -1.25}},
+    }
+    heads = {headline.NETWORKS: "Whole networks: x", headline.ACCURACY: "Accuracy: y"}
+    md = headline.render(figures, heads)
+    assert "| 1.20× / 1.90× / 2.50× (**quick variant** (full size: `make net-full`), one core, " \
+           "weights 3.50× smaller) | [Whole networks: x](#whole-networks-x) |" in md
+    assert "| – / – / 1.50× (full size, one core) |" in md
+    assert "cnn: -0.40 / -1.25 pp; vit: +0.80 / +nan pp" in md
+    assert "[Accuracy: y](#accuracy-y)" in md

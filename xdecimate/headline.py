@@ -2,7 +2,9 @@
 
 What it may import: the standard library only.  It reads the figures the report sections put
 into ``ReportContext.figures`` (``"bench"`` from :mod:`xdecimate.sw.bench.report`, ``"memory"``
-from :mod:`xdecimate.sw.model.selfcheck`, ``"area"`` from :mod:`xdecimate.synth.report`) and the
+from :mod:`xdecimate.sw.model.selfcheck`, ``"area"`` from :mod:`xdecimate.synth.report`,
+``"networks"`` from :mod:`xdecimate.sw.deploy.report`, ``"accuracy"`` from
+:mod:`xdecimate.sw.train.report`) and the
 heading of each section (for the links).  Nothing here is a measurement: a claim whose figure no
 section produced reads "not measured yet" with the issue that builds it, never a number.
 """
@@ -34,6 +36,7 @@ _N1 = ("1:4", "1:8", "1:16")
 #: Section modules the headline links to (keys of the ``headings`` argument of :func:`render`).
 BENCH, SELFCHECK, AREA = ("xdecimate.sw.bench.report", "xdecimate.sw.model.selfcheck",
                           "xdecimate.synth.report")
+NETWORKS, ACCURACY = "xdecimate.sw.deploy.report", "xdecimate.sw.train.report"
 
 
 def slug(heading: str) -> str:
@@ -94,11 +97,16 @@ def render(figures: Mapping[str, Any], headings: Mapping[str, str]) -> str:
                  " / ".join(f"{100 * mem[p]:.3f} %" for p in _N1) + " (our format, K = 16·M)"
                  if mem and all(p in mem for p in _N1) else todo,
                  _link(headings, SELFCHECK)))
-    for key, claim, issue in (("resnet18", "ResNet18 end to end vs dense", 15),
-                              ("vit", "ViT-Small end to end vs dense", 15),
-                              ("accuracy", "Accuracy drop at 1:16", 16),
-                              ("approx", "Approximate kernels (Armeniakos et al., seed 002)", 17)):
-        rows.append((claim, PAPER_CLAIMS[key], f"{todo} (issue #{issue})", "–"))
+    nets = figures.get("networks") or {}
+    for key, claim in (("resnet18", "ResNet18 end to end vs dense (1:4 / 1:8 / 1:16)"),
+                       ("vit", "ViT-Small end to end vs dense (1:4 / 1:8 / 1:16)")):
+        rows.append((claim, PAPER_CLAIMS[key], _network(nets.get(key)),
+                     _link(headings, NETWORKS) if nets.get(key) else "–"))
+    acc = figures.get("accuracy")
+    rows.append(("Accuracy drop vs int8 dense (1:8 / 1:16)", PAPER_CLAIMS["accuracy"],
+                 _accuracy(acc), _link(headings, ACCURACY) if acc else "–"))
+    rows.append(("Approximate kernels (Armeniakos et al., seed 002)", PAPER_CLAIMS["approx"],
+                 f"{todo} (issue #17)", "–"))
     target = bench.get("target")
     lines = ["## Headlines: the papers' claims and ours", "",
              "Ours: measured by this run on **one** CV32E40P core"
@@ -112,6 +120,30 @@ def render(figures: Mapping[str, Any], headings: Mapping[str, str]) -> str:
              "| Claim | Paper | Ours | Measured in |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return "\n".join(lines) + "\n"
+
+
+def _network(fig: Any) -> str:
+    """The whole-network cell from ``figures["networks"][name]`` (sw/deploy/report.py)."""
+    if not isinstance(fig, Mapping) or not fig.get("speedup"):
+        return "not measured yet (issue #15)"
+    sp = fig["speedup"]
+    cell = " / ".join(f"{sp[p]:.2f}×" if sp.get(p) is not None else "–" for p in _N1)
+    mem = fig.get("weight_ratio") or {}
+    extra = ", weights " + " / ".join(f"{mem[p]:.2f}×" for p in _N1 if p in mem) + " smaller"
+    scope = ("full size" if fig.get("scope") == "full"
+             else "**quick variant** (full size: `make net-full`)")
+    return f"{cell} ({scope}, one core{extra if mem else ''})"
+
+
+def _accuracy(acc: Any) -> str:
+    """The accuracy cell from ``figures["accuracy"]`` (sw/train/report.py)."""
+    if not isinstance(acc, Mapping):
+        return "not measured yet (issue #16)"
+    d8, d16 = acc.get("drop_1_8") or {}, acc.get("drop_1_16") or {}
+    parts = [f"{m}: {d8[m]:+.2f} / {d16.get(m, float('nan')):+.2f} pp"
+             for m in ("cnn", "vit") if m in d8]
+    return ("; ".join(parts) + " (Fashion-MNIST, percentage points vs int8 dense; the paper: "
+            "CIFAR)") if parts else "not measured yet (issue #16)"
 
 
 def _area(doc: Any) -> str:
