@@ -43,7 +43,7 @@ from ..kernels import harness
 from ..kernels.harness import ConvShape, FCShape, LayerCase
 from ..model import nm_format
 from ..model.nm_format import Pattern, is_nm
-from ..net import golden
+from ..net import golden, intops
 from ..net.ir import Graph, Node
 from . import policy as pol
 from .program import ALIASES, C_DIR, MARK_BASE, SUPPORTED_OPS, _headers_key
@@ -324,6 +324,12 @@ def generate_l2(graph: Graph, x: np.ndarray, *, policy: str = "fastest", dbuf: b
             p = n.params
             ln_params[n.name] = l2.put(np.concatenate([np.asarray(p["g"], np.int32),
                                                        np.asarray(p["b"], np.int32)]))
+    etabs: dict[str, int] = {}
+    for n in graph.nodes:
+        if n.op == "softmax":
+            p = n.params
+            etabs[n.name] = l2.put(intops.iexp_table(intops.SoftmaxParams(
+                p["k"], p["q_ln2"], p["q_b"], p["q_c"], p["r"])))
     image_end = _al(len(l2.image))
     free = memmap.L2_BASE + image_end
     for t, size in pending_bufs:
@@ -362,7 +368,8 @@ def generate_l2(graph: Graph, x: np.ndarray, *, policy: str = "fastest", dbuf: b
             rowwise = n.op in ("layernorm", "softmax")
             unit = xs[-1] if rowwise else 1
             units = math.prod(xs) // unit
-            pbytes = 8 * xs[-1] if n.op == "layernorm" else 0
+            pbytes = (8 * xs[-1] if n.op == "layernorm" else 1024 if n.op == "softmax"
+                      else 0)
             per = (3 if two else 2) * unit
             chunk = max(1, min(units, (L1_BYTES - pbytes - 4 * _ALIGN) // (2 * per)))
             if chunk < 1 or 2 * per > L1_BYTES - pbytes:
@@ -403,11 +410,10 @@ def generate_l2(graph: Graph, x: np.ndarray, *, policy: str = "fastest", dbuf: b
                 st.transfers.append((pbytes, 1))
                 fn = "xdn_ln_chunk"
             else:
-                if p["k"] > 23:
-                    raise ValueError(f"node {n.name!r} (softmax): pre-shift k={p['k']} > 23 "
-                                     f"would overflow int32 for a code difference of 255")
-                decls.append(f"static const xdn_softmax_p {pre}_p = {{{xs[-1]}, {p['k']}, "
-                             f"{p['q_ln2']}, {p['q_b']}, {p['q_c']}, {p['r']}}};")
+                decls.append(f"static const xdn_softmax_p {pre}_p = {{{xs[-1]}, {p['r']}, "
+                             f"(const uint32_t *)(xdn_l1 + {pl1})}};")
+                code.append(f"xdn_load(0x{etabs[n.name]:08x}u, xdn_l1 + {pl1}, 1024);")
+                st.transfers.append((1024, 1))
                 fn = "xdn_softmax_chunk"
             pb = a(n.inputs[1]) if two else 0
             decls.append(

@@ -43,7 +43,7 @@ from ..iss import memmap
 from ..kernels import harness
 from ..kernels.harness import ConvShape, FCShape, LayerCase
 from ..model.nm_format import Pattern, is_nm
-from ..net import golden
+from ..net import golden, intops
 from ..net.ir import Graph, Node
 from . import policy as pol
 from .plan import BufferPlan, Request, plan_buffers
@@ -418,11 +418,13 @@ def generate(graph: Graph, x: np.ndarray, *, policy: str = "fastest", reuse: boo
                         f"{p['eps_int']}, {pre}g, {pre}b, {p['shift']});")
             st.param_bytes = 8 * d
         elif n.op == "softmax":
-            if p["k"] > 23:
-                raise ValueError(f"node {n.name!r} (softmax): pre-shift k={p['k']} > 23 would "
-                                 f"overflow int32 for a code difference of 255")
-            code.append(f"xdn_softmax({px}, {py}, {math.prod(xs[:-1])}, {xs[-1]}, {p['k']}, "
-                        f"{p['q_ln2']}, {p['q_b']}, {p['q_c']}, {p['r']});")
+            tab = intops.iexp_table(intops.SoftmaxParams(p["k"], p["q_ln2"], p["q_b"],
+                                                         p["q_c"], p["r"]))
+            data.append("const " + _c_i32(f"xdn_l{i}_etab", tab.astype(np.int64))
+                        .replace("int32_t", "uint32_t"))
+            code.append(f"xdn_softmax({px}, {py}, {math.prod(xs[:-1])}, {xs[-1]}, "
+                        f"xdn_l{i}_etab, {p['r']});")
+            st.param_bytes = 1024
         elif n.op == "gelu":
             data.append("const " + _c_u8(f"xdn_l{i}_lut", p["lut"]))
             code.append(f"xdn_lut({px}, {py}, {math.prod(xs)}, xdn_l{i}_lut);")

@@ -186,6 +186,14 @@ def iexp(q: np.ndarray, p: SoftmaxParams) -> np.ndarray:
     return e >> np.minimum(z, 31)
 
 
+def iexp_table(p: SoftmaxParams) -> np.ndarray:
+    """``t[d] = iexp(q(−d))`` for the 256 code differences ``d = max(x) − x`` (uint32): what
+    :func:`softmax_int` computes per element, as the deployed program looks it up."""
+    d = -np.arange(256, dtype=np.int64)
+    q = d << p.k if p.k >= 0 else d >> -p.k
+    return iexp(q, p).astype(np.uint32)
+
+
 def softmax_int(x: np.ndarray, p: SoftmaxParams) -> np.ndarray:
     """Integer softmax of uint8 codes on the last axis; output codes with scale ``1/r``.
 

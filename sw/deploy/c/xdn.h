@@ -46,9 +46,12 @@ void xdn_lut(const uint8_t *x, uint8_t *y, uint32_t n, const uint8_t *lut);
 /* I-BERT integer layer norm of `rows` rows of d codes (intops.layernorm_int). */
 void xdn_layernorm(const uint8_t *x, uint8_t *y, uint32_t rows, uint32_t d, int32_t f,
                    int32_t eps_int, const int32_t *g, const int32_t *b, int32_t shift);
-/* I-BERT integer softmax of `rows` rows of len codes (intops.softmax_int). */
-void xdn_softmax(const uint8_t *x, uint8_t *y, uint32_t rows, uint32_t len, int32_t k,
-                 int32_t q_ln2, int32_t q_b, int32_t q_c, uint32_t r);
+/* I-BERT integer softmax of `rows` rows of len codes (intops.softmax_int): the i-exp of the
+ * code difference d = max - x takes 256 values, so the program passes them as a table,
+ * etab[d] = iexp(q(-d)) (computed with the golden model's formula); y = min((e r + sum/2) /
+ * sum, 255), one division per element. */
+void xdn_softmax(const uint8_t *x, uint8_t *y, uint32_t rows, uint32_t len,
+                 const uint32_t *etab, uint32_t r);
 /* Axis permutation of a rank <= 4 tensor: dims[] the input shape padded in front with 1s,
  * perm[] the permutation of the 4 axes; y[i0][i1][i2][i3] = x[... i_j at axis perm[j] ...]. */
 void xdn_transpose(const uint8_t *x, uint8_t *y, const uint32_t *dims, const uint32_t *perm);

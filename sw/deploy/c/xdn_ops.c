@@ -1,7 +1,12 @@
 /* xdn: the non-MAC operations of a deployed network; see xdn.h and docs/net.md. */
 #include "xdn.h"
 
-static inline uint8_t clip255(int32_t v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+/* clamp to 0..255 in one XpulpV2 instruction (cv.clipu, from the ISA table via xdecimate.h) */
+static inline uint8_t clip255(int32_t v) {
+    int32_t r;
+    __asm__(ASM_XCV_CLIPU("%0", "%1", 9) : "=r"(r) : "r"(v));
+    return (uint8_t)r;
+}
 
 /* int32 product modulo 2^32 (the golden model guarantees the exact value fits). */
 static inline int32_t mul32(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
@@ -22,9 +27,11 @@ void xdn_pad(const uint8_t *x, uint8_t *y, uint32_t h, uint32_t w, uint32_t c, u
 
 void xdn_add(const uint8_t *a, const uint8_t *b, uint8_t *y, uint32_t n, int32_t za,
              int32_t zb, int32_t ma, int32_t mb, int32_t shift, int32_t zy) {
-    const int32_t rnd = (1 << shift) >> 1;
+    /* t = ma (a - za) + mb (b - zb) + rnd = ma a + mb b + c0: the same int32 value (the golden
+     * model checks that t fits), computed modulo 2^32 */
+    const int32_t c0 = ((1 << shift) >> 1) - mul32(ma, za) - mul32(mb, zb);
     for (uint32_t i = 0; i < n; i++) {
-        const int32_t t = mul32(ma, (int32_t)a[i] - za) + mul32(mb, (int32_t)b[i] - zb) + rnd;
+        const int32_t t = mul32(ma, a[i]) + mul32(mb, b[i]) + c0;
         y[i] = clip255((t >> shift) + zy);
     }
 }
@@ -140,27 +147,18 @@ void xdn_layernorm(const uint8_t *x, uint8_t *y, uint32_t rows, uint32_t d, int3
     }
 }
 
-void xdn_softmax(const uint8_t *x, uint8_t *y, uint32_t rows, uint32_t len, int32_t k,
-                 int32_t q_ln2, int32_t q_b, int32_t q_c, uint32_t r) {
+void xdn_softmax(const uint8_t *x, uint8_t *y, uint32_t rows, uint32_t len,
+                 const uint32_t *etab, uint32_t r) {
     for (uint32_t row = 0; row < rows; row++, x += len, y += len) {
         uint8_t mx = 0;
         for (uint32_t i = 0; i < len; i++) mx = x[i] > mx ? x[i] : mx;
-        /* first pass: the row sum; second: the outputs (e recomputed, no int32 scratch) */
+        const uint32_t *e = etab + mx; /* e[-x] = etab[mx - x] */
         uint32_t sum = 0;
-        for (int pass = 0; pass < 2; pass++) {
-            for (uint32_t i = 0; i < len; i++) {
-                const int32_t dv = (int32_t)x[i] - (int32_t)mx;
-                const int32_t q = k >= 0 ? dv * (1 << k) : dv >> -k;
-                const uint32_t z = (uint32_t)(-q) / (uint32_t)q_ln2;
-                const int32_t qp = q + (int32_t)z * q_ln2 + q_b;
-                const uint32_t e = (uint32_t)(qp * qp + q_c) >> (z < 31 ? z : 31);
-                if (pass == 0) {
-                    sum += e;
-                } else {
-                    const uint32_t v = (e * r + sum / 2) / sum;
-                    y[i] = (uint8_t)(v > 255 ? 255 : v);
-                }
-            }
+        for (uint32_t i = 0; i < len; i++) sum += *(e - x[i]);
+        const uint32_t half = sum / 2;
+        for (uint32_t i = 0; i < len; i++) {
+            const uint32_t v = (*(e - x[i]) * r + half) / sum;
+            y[i] = (uint8_t)(v > 255 ? 255 : v);
         }
     }
 }

@@ -226,7 +226,7 @@ void xdn_softmax_chunk(const void *p, const uint8_t *a, const uint8_t *b, uint8_
                        uint32_t n) {
     const xdn_softmax_p *q = p;
     (void)b;
-    xdn_softmax(a, y, n, q->len, q->k, q->q_ln2, q->q_b, q->q_c, q->r);
+    xdn_softmax(a, y, n, q->len, q->etab, q->r);
 }
 
 /* ---- activation x activation matmul ---------------------------------------------------------- */

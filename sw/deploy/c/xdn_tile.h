@@ -60,7 +60,7 @@ typedef struct { int32_t za, zb, ma, mb, shift, zy; } xdn_add_p;
 typedef struct { int32_t zx, ma, shift, zy; } xdn_rescale_p;
 typedef struct { const uint8_t *lut; } xdn_lut_p;
 typedef struct { uint32_t d; int32_t f, eps_int, shift; const int32_t *g, *b; } xdn_ln_p;
-typedef struct { uint32_t len; int32_t k, q_ln2, q_b, q_c; uint32_t r; } xdn_softmax_p;
+typedef struct { uint32_t len, r; const uint32_t *etab; } xdn_softmax_p;
 xdn_chunk_fn xdn_add_chunk, xdn_rescale_chunk, xdn_lut_chunk, xdn_relu_chunk, xdn_ln_chunk,
     xdn_softmax_chunk;
 
