@@ -47,7 +47,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         res = run_net(args.network, patterns, args.policy, args.target,
                       check_layers=args.check_layers, progress=not args.silent,
-                      quick=args.quick, flow=args.flow, single_buffer=args.single_buffer)
+                      quick=args.quick, flow=args.flow, single_buffer=args.single_buffer,
+                      skip_dense=args.skip_dense, derive_blocks=args.derive_blocks)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     md = net_markdown(res)
@@ -70,6 +71,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "DMEM (quick networks only)")
     p.add_argument("--single-buffer", action="store_true",
                    help="L2 flow: also run every configuration without double buffering")
+    p.add_argument("--skip-dense", action="store_true",
+                   help="run only the N:M patterns (no dense baseline: no speedups)")
+    p.add_argument("--derive-blocks", action="store_true",
+                   help="ViT, L2 flow: run one encoder block and count it for all of them "
+                        "(exact but for layer norm and softmax; the output says so)")
     p.add_argument("--patterns", type=patterns_arg, default=None, metavar="N:M[,N:M...]",
                    help=f"N:M patterns besides dense (default: {','.join(DEFAULT_PATTERNS)})")
     p.add_argument("--policy", type=_policy_arg, default="fastest",

@@ -35,17 +35,37 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def _graph(network: str, pattern: str | None, quick: bool = True) -> Graph:
+#: Encoder blocks of the built-in ViT (full, quick): what a per-block derivation multiplies.
+VIT_DEPTH = {False: 12, True: 2}
+
+
+def _graph(network: str, pattern: str | None, quick: bool = True,
+           depth: int | None = None) -> Graph:
     from ..net import builtins
 
     if network == "resnet18":
         return builtins.resnet18_cifar(pattern=pattern, quick=quick)
-    return builtins.vit_s16(pattern=pattern, quick=quick)
+    return builtins.vit_s16(pattern=pattern, quick=quick, depth=depth)
+
+
+def _derive(d: dict, extra: int, sb_layers: list[int] | None) -> None:
+    """Scale a one-block ViT run ``d`` to ``1 + extra`` blocks in place: the block's layers
+    (``blk0.*``) count ``1 + extra`` times; the measured totals stay under ``"measured"``."""
+    blk = [j for j, lr in enumerate(d["layers"]) if lr["node"].startswith("blk0.")]
+    d["measured"] = {k: d[k] for k in ("network", "cycles", "weight_bytes",
+                                        "dense_weight_bytes", "dma_cycles")}
+    for k, lk in (("cycles", "cycles"), ("weight_bytes", "weight_bytes"),
+                  ("dense_weight_bytes", "dense_weight_bytes"), ("dma_cycles", "dma_cycles")):
+        d[k] += extra * sum(d["layers"][j][lk] for j in blk)
+    if sb_layers is not None:
+        d["cycles_single_buffer"] += extra * sum(sb_layers[j] for j in blk)
+    d["derived"] = f"one encoder block measured, counted {1 + extra} times"
 
 
 def run_net(network: str, patterns: tuple[str, ...], policy: str, target: str, *,
             check_layers: bool = False, progress: bool = True, quick: bool = True,
-            flow: str = "l2", single_buffer: bool = False) -> dict[str, object]:
+            flow: str = "l2", single_buffer: bool = False, skip_dense: bool = False,
+            derive_blocks: bool = False) -> dict[str, object]:
     """Run the dense baseline and ``policy`` at every pattern; the results as a JSON dict.
 
     Keys: ``network``, ``policy``, ``target``, ``flow``, ``quick``, ``baseline`` (the dense
@@ -53,7 +73,11 @@ def run_net(network: str, patterns: tuple[str, ...], policy: str, target: str, *
     ``dense_4x2``; absent if it does not fit the DMEM), ``runs`` (one per pattern, ``"dense"``
     first, each with its ``speedup`` over the baseline -- None without one -- and
     ``weight_ratio`` = dense / stored weight bytes) and ``skipped`` (the runs that do not fit
-    the DMEM, with the error).
+    the DMEM, with the error).  ``skip_dense``: only the patterns (no baseline, speedups None).
+    ``derive_blocks`` (ViT, L2 flow): every configuration runs with one encoder block and its
+    totals count that block :data:`VIT_DEPTH` times (``"derived"`` says so; the measured
+    totals stay under ``"measured"``) -- exact for every layer but layer norm and softmax,
+    whose divisions take data-dependent cycles (``tests/sw/deploy/test_l2flow.py``).
 
     Raises
     ------
@@ -68,6 +92,10 @@ def run_net(network: str, patterns: tuple[str, ...], policy: str, target: str, *
 
     jobs = [(None, "dense_4x2")] + [(None if p == "dense" else p, policy)
                                     for p in ("dense", *patterns)]
+    if skip_dense:
+        jobs = [(p, policy) for p in patterns if p != "dense"]
+    if derive_blocks and (network != "vit" or flow != "l2"):
+        raise ValueError("derive_blocks needs the ViT (repeated encoder blocks) and the L2 flow")
     if flow not in ("l2", "dmem"):
         raise ValueError(f"flow must be 'l2' or 'dmem', not {flow!r}")
     if flow == "dmem" and not quick:
@@ -75,6 +103,8 @@ def run_net(network: str, patterns: tuple[str, ...], policy: str, target: str, *
                          "(--flow l2, the default)")
     out: dict[str, object] = {"network": network, "policy": policy, "target": target,
                               "flow": flow, "quick": quick}
+    if derive_blocks:
+        out["derived"] = {"blocks": VIT_DEPTH[quick], "measured_blocks": 1}
     runs: list[dict] = []
     skipped: list[dict] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
@@ -87,7 +117,7 @@ def run_net(network: str, patterns: tuple[str, ...], policy: str, target: str, *
                 bar.update(task, description=f"{name} {pol}: {msg}"[:90])
 
             log("building the network")
-            graph = _graph(network, pat, quick)
+            graph = _graph(network, pat, quick, 1 if derive_blocks else None)
             try:
                 if flow == "l2":
                     r = run.run_network_l2(graph, policy=pol, target=target, log=log)
@@ -102,16 +132,21 @@ def run_net(network: str, patterns: tuple[str, ...], policy: str, target: str, *
                 continue
             d = r.to_json()
             d["pattern"] = name
+            sb_layers = None
             if flow == "l2" and single_buffer:
                 log("again without double buffering")
-                d["cycles_single_buffer"] = run.run_network_l2(
-                    graph, policy=pol, target=target, dbuf=False, log=log).cycles
-            if i == 0:
+                sb = run.run_network_l2(graph, policy=pol, target=target, dbuf=False, log=log)
+                d["cycles_single_buffer"] = sb.cycles
+                sb_layers = [lr.cycles for lr in sb.layers]
+            if derive_blocks:
+                _derive(d, VIT_DEPTH[quick] - 1, sb_layers)
+            if i == 0 and not skip_dense:
                 out["baseline"] = d
             else:
                 base = out.get("baseline")
-                d["speedup"] = base["cycles"] / r.cycles if isinstance(base, dict) else None
-                d["weight_ratio"] = r.dense_weight_bytes / r.weight_bytes
+                d["speedup"] = (base["cycles"] / d["cycles"] if isinstance(base, dict)
+                                else None)
+                d["weight_ratio"] = d["dense_weight_bytes"] / d["weight_bytes"]
                 runs.append(d)
             bar.advance(task)
     out["runs"] = runs
@@ -136,6 +171,12 @@ def net_markdown(res: dict) -> str:
              + (" (every layer)." if ref["layers_checked"] else " (final output).")
              + (" DMA: cycles the engine is busy with the layer's transfers (overlapped with "
                 "compute where double buffering allows)." if l2 else ""), ""]
+    if res.get("derived"):
+        dv = res["derived"]
+        lines += [f"**Derived totals:** every configuration ran with {dv['measured_blocks']} "
+                  f"encoder block; the per-layer table shows that run, and the totals count "
+                  f"its block {dv['blocks']} times (layer cycles do not depend on values, but "
+                  f"for the divisions of layer norm and softmax).", ""]
     per = ["kernel", "cycles", "share"] + (["DMA"] if l2 else [])
     head = "| layer | op | MACs | baseline | " + " | ".join(
         f"{r['pattern']} {c}" for r in runs for c in per) + " |"

@@ -63,17 +63,23 @@ def resnet18_cifar_float(num_classes: int = 100, *, quick: bool = False, seed: i
     return b.finish(x)
 
 
-def vit_s16_float(num_classes: int = 10, *, quick: bool = False, seed: int = 0) -> Graph:
+def vit_s16_float(num_classes: int = 10, *, quick: bool = False, seed: int = 0,
+                  depth: int | None = None) -> Graph:
     """Float ViT-S/16 at 224x224 (dense): 16x16 patch embedding (a conv), class token,
     position embedding, 12 pre-norm blocks (d = 384, 6 heads, MLP 1536 with GELU), final layer
     norm, class-token head.  ``quick``: 32x32 input, patch 8, d = 64, 2 heads, 2 blocks,
-    MLP 256.
+    MLP 256.  ``depth``: that many blocks instead (for per-block measurements); the name says
+    so.
     """
     rng = np.random.default_rng(seed)
     if quick:
-        size, patch, d, heads, depth, mlp = 32, 8, 64, 2, 2, 256
+        size, patch, d, heads, depth_, mlp = 32, 8, 64, 2, 2, 256
     else:
-        size, patch, d, heads, depth, mlp = 224, 16, 384, 6, 12, 1536
+        size, patch, d, heads, depth_, mlp = 224, 16, 384, 6, 12, 1536
+    if depth is not None:
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+            raise ValueError(f"depth must be a positive int, not {depth!r}")
+        depth_ = depth
     dh, n = d // heads, (size // patch) ** 2
     t = n + 1
 
@@ -84,7 +90,8 @@ def vit_s16_float(num_classes: int = 10, *, quick: bool = False, seed: int = 0) 
         return b.layernorm(x, rng.normal(1, 0.1, d), rng.normal(0, 0.05, d), eps=1e-6,
                            name=name)
 
-    b = Builder("vit-s16" + ("-quick" if quick else ""), (size, size, 3))
+    b = Builder("vit-s16" + ("-quick" if quick else "") + (f"-depth{depth}" if depth else ""),
+                (size, size, 3))
     x = b.conv("input", rng.normal(0, math.sqrt(1 / (patch * patch * 3)), (d, patch, patch, 3)),
                rng.normal(0, 0.02, d), stride=patch, name="patch_embed")
     x = b.reshape(x, (n, d), name="tokens")
@@ -92,7 +99,7 @@ def vit_s16_float(num_classes: int = 10, *, quick: bool = False, seed: int = 0) 
     x = b.concat([cls, x], axis=0, name="cat_cls")
     pos = b.const("pos_embed", rng.normal(0, 0.5, (t, d)))
     x = b.add(x, pos, name="add_pos")
-    for i in range(depth):
+    for i in range(depth_):
         p = f"blk{i}"
         h = ln(x, f"{p}.ln1")
         qkv = b.linear(h, *lin(3 * d, d), name=f"{p}.qkv")
@@ -135,8 +142,8 @@ def resnet18_cifar(num_classes: int = 100, pattern: Pattern | str | None = None,
 
 
 def vit_s16(num_classes: int = 10, pattern: Pattern | str | None = None, *, quick: bool = False,
-            seed: int = 0, calib: int = 1) -> Graph:
+            seed: int = 0, calib: int = 1, depth: int | None = None) -> Graph:
     """Quantized ViT-S/16 (:func:`vit_s16_float`), its MLP layers N:M-pruned to ``pattern``
     (None: dense), calibrated on ``calib`` random N(0, 1) images."""
-    return _build(vit_s16_float(num_classes, quick=quick, seed=seed), pattern, "mlp-fcs", seed,
-                  calib)
+    return _build(vit_s16_float(num_classes, quick=quick, seed=seed, depth=depth), pattern,
+                  "mlp-fcs", seed, calib)

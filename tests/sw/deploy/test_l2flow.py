@@ -79,3 +79,34 @@ def test_l2_flow_refuses_what_it_cannot_tile(resnet_18, monkeypatch) -> None:
     monkeypatch.setattr(l2flow, "L1_BYTES", 1024)
     with pytest.raises(ValueError, match="L1 budget"):
         run.run_network_l2(resnet_18, policy="xdec4")
+
+
+def test_cycles_do_not_depend_on_values_except_divisions() -> None:
+    """The basis of the ViT-S per-block derivation (docs/net.md): two ViTs with other weights
+    and another input take the same cycles on every layer except layer norm and softmax, whose
+    divisions and integer square roots take data-dependent cycles on the CV32E40P."""
+    a = run.run_network_l2(builtins.vit_s16(pattern="1:8", quick=True, seed=0), policy="xdec4",
+                           seed=0)
+    b = run.run_network_l2(builtins.vit_s16(pattern="1:8", quick=True, seed=7), policy="xdec4",
+                           seed=3)
+    for x, y in zip(a.layers, b.layers, strict=True):
+        if x.op in ("layernorm", "softmax"):
+            assert abs(y.cycles - x.cycles) <= 0.02 * x.cycles, (x.node, x.cycles, y.cycles)
+        else:
+            assert x.cycles == y.cycles, (x.node, x.op, x.cycles, y.cycles)
+    assert abs(a.cycles - b.cycles) <= 0.002 * a.cycles
+
+
+def test_per_block_derivation_matches_the_whole_network() -> None:
+    from xdecimate.sw.deploy import suite
+
+    res = suite.run_net("vit", ("1:8",), "xdec4", "iss", quick=True, progress=False,
+                        skip_dense=True, derive_blocks=True)
+    (d,) = res["runs"]
+    assert d["derived"].startswith("one encoder block measured, counted 2 times")
+    assert d["measured"]["network"].endswith("-depth1-1:8")
+    whole = run.run_network_l2(builtins.vit_s16(pattern="1:8", quick=True), policy="xdec4")
+    assert d["weight_bytes"] == whole.weight_bytes
+    assert d["dense_weight_bytes"] == whole.dense_weight_bytes
+    assert d["dma_cycles"] == whole.dma_cycles
+    assert abs(d["cycles"] - whole.cycles) <= 0.002 * whole.cycles
