@@ -121,6 +121,30 @@ def _rtl_check(res: dict, network: str, log: Any) -> tuple[int, list[str]]:
     return n, bad
 
 
+def _derived_note(full: dict, network: str) -> str:
+    """How the derived totals were made, and the end-to-end run that backs them."""
+    dv = full["derived"]
+    text = (f"*Derived:* each configuration ran with {dv['measured_blocks']} encoder block "
+            f"(every tensor bit-exact); its totals count that block {dv['blocks']} times "
+            "(layer cycles do not depend on values except the divisions of layer norm and "
+            "softmax: `tests/sw/deploy/test_l2flow.py`).")
+    e2e_path = FULL_DIR / f"{network}-e2e" / "net.json"
+    if not e2e_path.exists():
+        return text + " No end-to-end run backs it on this machine yet (`make net-full`)."
+    e2e = json.loads(e2e_path.read_text())
+    derived = _by_pattern(full)
+    notes = []
+    for r in e2e["runs"]:
+        d = derived.get(r["pattern"])
+        if d is None:
+            continue
+        notes.append(f"{r['pattern']}: {r['cycles']:,} cycles measured end to end "
+                     f"({e2e.get('seconds', 0) / 60:.0f} min on the {e2e['target']}, every "
+                     f"tensor bit-exact) vs {d['cycles']:,} derived "
+                     f"({100 * (d['cycles'] - r['cycles']) / r['cycles']:+.3f} %)")
+    return text + (" Backed by the whole network: " + "; ".join(notes) + "." if notes else "")
+
+
 def report_section(ctx: Any) -> str:
     """Markdown of the networks section; writes ``net/<network>.json|.md|.png`` into
     ``ctx.out`` and ``ctx.figures["networks"]`` (``{network: {"scope": "quick"|"full",
@@ -171,8 +195,10 @@ def report_section(ctx: Any) -> str:
             fpng = _plot(full, out / f"{network}-full.png")
             lines += [f"**Full size** (`make net-full`, measured {full.get('date')} at commit "
                       f"{full.get('commit')}, {full.get('seconds', 0) / 60:.0f} min on the "
-                      f"{full['target']}; quoted, not re-run by this report):", "",
-                      *_table(full, network, "full"), "",
+                      f"{full['target']}; quoted, not re-run by this report):", ""]
+            if full.get("derived"):
+                lines += [_derived_note(full, network), ""]
+            lines += [*_table(full, network, "full"), "",
                       f"![per-layer cycles, full]({fpng.relative_to(ctx.out)})", ""]
         else:
             lines += ["**Full size:** not measured on this machine yet: `make net-full` "
