@@ -121,6 +121,26 @@ def _rtl_check(res: dict, network: str, log: Any) -> tuple[int, list[str]]:
     return n, bad
 
 
+def _rtl_full_note(full: dict, network: str) -> str:
+    """Whether the full network's RTL run (``make net-full``) matches the ISS on every layer."""
+    path = FULL_DIR / f"{network}-rtl" / "net.json"
+    if not path.exists():
+        return "*RTL:* the full network has not run on the CV32E40P RTL on this machine."
+    rtl = json.loads(path.read_text())
+    iss = _by_pattern(full)
+    out = []
+    for r in rtl["runs"]:
+        i = iss.get(r["pattern"])
+        if i is None or i.get("derived"):
+            continue
+        same = [a["cycles"] for a in r["layers"]] == [b["cycles"] for b in i["layers"]]
+        verdict = "equal to" if same else "NOT equal to"
+        out.append(f"{r['pattern']}: {r['cycles']:,} cycles on the RTL "
+                   f"({rtl.get('seconds', 0) / 60:.0f} min of simulation, every tensor "
+                   f"bit-exact), {verdict} the ISS on every layer")
+    return "*RTL (CV32E40P with xDecimate):* " + ("; ".join(out) if out else "no matching run.")
+
+
 def _derived_note(full: dict, network: str) -> str:
     """How the derived totals were made, and the end-to-end run that backs them."""
     dv = full["derived"]
@@ -198,7 +218,7 @@ def report_section(ctx: Any) -> str:
                       f"{full['target']}; quoted, not re-run by this report):", ""]
             if full.get("derived"):
                 lines += [_derived_note(full, network), ""]
-            lines += [*_table(full, network, "full"), "",
+            lines += [*_table(full, network, "full"), "", _rtl_full_note(full, network), "",
                       f"![per-layer cycles, full]({fpng.relative_to(ctx.out)})", ""]
         else:
             lines += ["**Full size:** not measured on this machine yet: `make net-full` "
