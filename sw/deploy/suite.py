@@ -89,6 +89,7 @@ def run_net(network: str, patterns: tuple[str, ...], policy: str, target: str, *
     from . import run
 
     t_start = time.perf_counter()
+    commit = _git_commit()  # the code that runs (taken before the runs, not after)
 
     jobs = [(None, "dense_4x2")] + [(None if p == "dense" else p, policy)
                                     for p in ("dense", *patterns)]
@@ -153,7 +154,7 @@ def run_net(network: str, patterns: tuple[str, ...], policy: str, target: str, *
     out["skipped"] = skipped
     out["seconds"] = round(time.perf_counter() - t_start, 1)
     out["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    out["commit"] = _git_commit()
+    out["commit"] = commit
     if not runs:
         raise ValueError(f"no run of {network} fits the DMEM: {skipped[0]['error']}")
     return out
