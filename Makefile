@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrap-stamp
 JOBS  ?= 2
 
-.PHONY: all test report soak bench lint bootstrap clean net-full
+.PHONY: all test report soak bench lint bootstrap clean train net-full
 all: test
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
@@ -20,6 +20,11 @@ test: $(STAMP)
 
 report: $(STAMP)
 	$(VENV)/bin/xdecimate report --out build/report
+
+# Trains the Fashion-MNIST models (dense, then SR-STE per N:M pattern) and rewrites
+# sw/train/trained/ and its manifest (~50 min measured on 2 shared cores). `make report` never trains.
+train: $(STAMP)
+	$(PY) -m xdecimate.sw.train.train
 
 soak: $(STAMP)
 	$(PY) -m pytest -q -m soak tests

@@ -12,6 +12,7 @@ APT_PACKAGES=(
     qflow-tech-osu018 opensta               # real standard cells + static timing
     llvm-19                                 # independent CORE-V assembler (encoding oracle)
     ccache                                  # Verilator object cache
+    dataset-fashion-mnist                   # real data of sw/train (issue 16), IDX gzip
 )
 
 missing=()

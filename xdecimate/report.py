@@ -27,6 +27,8 @@ SECTIONS: list[str] = [
     "xdecimate.formal.report:report_section",
     "xdecimate.sim.report:report_section",
     "xdecimate.sw.bench.report:report_section",
+    "xdecimate.sw.deploy.report:report_section",
+    "xdecimate.sw.train.report:report_section",
 ]
 
 

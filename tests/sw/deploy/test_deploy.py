@@ -142,3 +142,12 @@ def test_forced_sparse_policy_keeps_dense_layers_on_the_dense_baseline(resnet_18
     assert kernels["s1b1.conv2"] == "sw4"
     assert kernels["fc"] == kernels["s3b1.down"] == "dense_4x2"
     assert policy.POLICIES[0] == "fastest"
+
+
+def test_software_sparse_kernels_deploy_too(resnet_18):
+    """The SW kernels' scratch (xdn_ilv) is referenced by the descriptors before it is sized:
+    the program declares it first (a whole network with sw4 used not to compile)."""
+    r = run.run_network(resnet_18, policy="sw4")
+    assert r.output_bit_exact
+    assert {lr.kernel for lr in r.layers if lr.op == "conv" and lr.pattern == "1:8"
+            and "dense" not in lr.note} == {"sw4"}
