@@ -72,5 +72,5 @@ def test_network_and_accuracy_rows_say_scope_and_units():
     assert "| 1.20× / 1.90× / 2.50× (**quick variant** (full size: `make net-full`), one core, " \
            "weights 3.50× smaller) | [Whole networks: x](#whole-networks-x) |" in md
     assert "| – / – / 1.50× (full size, one core) |" in md
-    assert "cnn: -0.40 / -1.25 pp; vit: +0.80 / +nan pp" in md
+    assert "CNN -0.40 / -1.25 pp; ViT 0.80 / nan pp below int8 dense" in md
     assert "[Accuracy: y](#accuracy-y)" in md
