@@ -20,8 +20,8 @@ bare-metal program for networks whose weights and activations do not fit the 128
 * **Kernels** per layer by the same policies as the DMEM flow (:mod:`.policy`), measured on the
   layer's first tile.
 
-:func:`dma_plan` restates, per step, the transfers the C runtime makes (so the DMA cycles of
-every layer are known and their sum is checked against the target's count).
+Every :class:`L2Step` lists the transfers the C runtime makes (so the DMA cycles of every layer
+are known and their sum is checked against the target's count).
 
 May import: numpy, the standard library, :mod:`xdecimate.sw.net`, :mod:`xdecimate.sw.kernels`,
 :mod:`xdecimate.sw.iss` and :mod:`xdecimate.sw.model`.
@@ -42,18 +42,17 @@ from ..iss import memmap
 from ..kernels import harness
 from ..kernels.harness import ConvShape, FCShape, LayerCase
 from ..model import nm_format
-from ..model.nm_format import Pattern, is_nm
+from ..model.nm_format import is_nm
 from ..net import golden, intops
 from ..net.ir import Graph, Node
 from . import policy as pol
-from .program import ALIASES, C_DIR, MARK_BASE, SUPPORTED_OPS, _headers_key
+from .program import _DENSE_CASE_PATTERN, ALIASES, C_DIR, SUPPORTED_OPS, Step, _headers_key
 
-__all__ = ["L1_BYTES", "MEASURE_PIXELS", "L2Program", "L2Step", "build_l2", "dma_plan",
-           "generate_l2", "measure_by_geometry"]
+__all__ = ["L1_BYTES", "MEASURE_PIXELS", "L2Program", "L2Step", "build_l2", "generate_l2",
+           "measure_by_geometry"]
 
 #: L1 bytes the tiles of one step may use (the DMEM less the stack and the runtime's data).
 L1_BYTES = memmap.DMEM_SIZE - harness.STACK_RESERVE - 4096
-_DENSE_CASE_PATTERN = Pattern(1, 4)
 _ALIGN = 64
 #: Output pixels (tokens) of the probe on which policy "fastest" measures a layer's kernels.
 MEASURE_PIXELS = 16
@@ -75,31 +74,14 @@ def _al(n: int, a: int = _ALIGN) -> int:
 
 
 @dataclass
-class L2Step:
-    """One node of an L2 program: what it runs, its tiling, bytes and DMA transfers.
-
-    ``transfers``: ``(length, rows)`` of every DMA transfer the step makes, in order (the
-    runtime's, restated by :func:`dma_plan`); ``l1``: bytes of L1 its tiles use.
+class L2Step(Step):
+    """One node of an L2 program (a :class:`~.program.Step`): also its tiling, L1 bytes and
+    DMA transfers -- ``(length, rows)`` of every transfer the step makes, as the runtime does.
     """
 
-    index: int
-    node: str
-    op: str
-    kernel: str | None = None
-    measured: dict[str, int] = field(default_factory=dict)
-    macs: int = 0
-    macs_executed: int = 0
-    pattern: str | None = None
-    weight_bytes: int = 0
-    dense_weight_bytes: int = 0
     tiling: str = ""
     l1: int = 0
     transfers: list[tuple[int, int]] = field(default_factory=list)
-    note: str = ""
-
-    @property
-    def mark(self) -> int:
-        return MARK_BASE + 2 * self.index
 
     @property
     def dma_cycles(self) -> int:
@@ -186,11 +168,6 @@ def _mac_tiling(conv: bool, h: int, wd: int, c: int, ho: int, wo: int, cout: int
                      f"{wp * c} bytes)")
 
 
-def dma_plan(step: L2Step) -> list[tuple[int, int]]:
-    """The ``(length, rows)`` transfers of ``step`` (as the C runtime makes them)."""
-    return step.transfers
-
-
 def _mac_transfers(conv: bool, h: int, wd: int, c: int, ho: int, wo: int, cout: int, kh: int,
                    stride: int, pad: int, wrow: int, bh: int, nb: int, bc: int, nct: int
                    ) -> list[tuple[int, int]]:
@@ -219,13 +196,6 @@ def _stream_transfers(n: int, chunk: int, ua: int, uy: int, two: bool) -> list[t
         k = min(chunk, n - u0)
         out += [(k * ua, 1)] * (2 if two else 1) + [(k * uy, 1)]
     return out
-
-
-def _c_bytes(name: str, data: bytes, const: bool = True) -> str:
-    body = ",\n".join(", ".join(f"0x{v:02x}" for v in data[i:i + 24])
-                      for i in range(0, len(data), 24))
-    return (f"{'const ' if const else ''}__attribute__((aligned(4))) uint8_t {name}"
-            f"[{len(data)}] = {{\n{body}\n}};\n")
 
 
 def generate_l2(graph: Graph, x: np.ndarray, *, policy: str = "fastest", dbuf: bool = True,
@@ -308,16 +278,12 @@ def generate_l2(graph: Graph, x: np.ndarray, *, policy: str = "fastest", dbuf: b
         size = math.prod(sh[n.output])
         pending_bufs.append((n.output, size + 64))  # + slack: N:M FC reads past the last row
 
-    weights_code: list[tuple[int, Node]] = []
-    for i, n in enumerate(graph.nodes):
-        if n.op in ("conv", "linear"):
-            weights_code.append((i, n))
-
     # L2 weights first (image), then every tensor's buffer
     mac_info: dict[str, dict] = {}
-    for i, n in weights_code:
-        mac_info[n.name] = _lower_mac_l2(graph, n, env[n.inputs[0]], policy, measure_fn, log,
-                                         l2, i, dbuf)
+    for i, n in enumerate(graph.nodes):
+        if n.op in ("conv", "linear"):
+            mac_info[n.name] = _lower_mac_l2(graph, n, env[n.inputs[0]], policy, measure_fn,
+                                             log, l2, i, dbuf)
     ln_params: dict[str, int] = {}
     for n in graph.nodes:
         if n.op == "layernorm":
@@ -398,7 +364,8 @@ def generate_l2(graph: Graph, x: np.ndarray, *, policy: str = "fastest", dbuf: b
                 decls.append(f"static const xdn_rescale_p {pre}_p = {{{zx}, 0, 0, 0}};")
                 fn = "xdn_relu_chunk"
             elif n.op == "gelu":
-                decls.append(_c_bytes(f"{pre}_lut", bytes(np.asarray(p["lut"], np.uint8))))
+                decls.append(harness._c_bytes(f"{pre}_lut", np.asarray(p["lut"], np.uint8),
+                                              const=True))
                 decls.append(f"static const xdn_lut_p {pre}_p = {{{pre}_lut}};")
                 fn = "xdn_lut_chunk"
             elif n.op == "layernorm":

@@ -420,8 +420,7 @@ def generate(graph: Graph, x: np.ndarray, *, policy: str = "fastest", reuse: boo
         elif n.op == "softmax":
             tab = intops.iexp_table(intops.SoftmaxParams(p["k"], p["q_ln2"], p["q_b"],
                                                          p["q_c"], p["r"]))
-            data.append("const " + _c_i32(f"xdn_l{i}_etab", tab.astype(np.int64))
-                        .replace("int32_t", "uint32_t"))
+            data.append(_c_i32(f"xdn_l{i}_etab", tab).replace("int32_t", "uint32_t"))
             code.append(f"xdn_softmax({px}, {py}, {math.prod(xs[:-1])}, {xs[-1]}, "
                         f"xdn_l{i}_etab, {p['r']});")
             st.param_bytes = 1024

@@ -14,9 +14,10 @@ May import: numpy, the standard library, :mod:`xdecimate.sw.net`, :mod:`xdecimat
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,7 +27,10 @@ from ..kernels import harness
 from ..kernels.harness import LayerCase
 from ..net.ir import Graph
 from . import policy as pol
-from .program import Program, build, generate
+from .program import Program, Step, build, generate
+
+if TYPE_CHECKING:
+    from .l2flow import L2Step
 
 __all__ = ["TARGETS", "LayerResult", "NetRun", "golden_input", "read_tensor", "rtl_target",
            "run_network", "run_network_l2", "run_program"]
@@ -167,11 +171,12 @@ def read_tensor(prog: Program, elf: Path, res: RunResult, tensor: str) -> np.nda
     return np.frombuffer(res.memory, np.uint8, n, addr).reshape(shape).copy()
 
 
-def _layer_cycles(res: RunResult, prog: Program) -> dict[int, tuple[int, int]]:
+def _layer_cycles(res: RunResult, steps: Sequence[Step | L2Step]
+                  ) -> dict[int, tuple[int, int]]:
     begin: dict[int, tuple[int, int]] = {}
     out: dict[int, tuple[int, int]] = {}
-    marks = {s.mark: s.index for s in prog.steps}
-    ends = {s.mark + 1: s.index for s in prog.steps}
+    marks = {s.mark: s.index for s in steps}
+    ends = {s.mark + 1: s.index for s in steps}
     for m in res.marks:
         if m.id in marks:
             begin[marks[m.id]] = (m.cycle, m.instret)
@@ -179,7 +184,7 @@ def _layer_cycles(res: RunResult, prog: Program) -> dict[int, tuple[int, int]]:
             i = ends[m.id]
             c0, i0 = begin.pop(i)
             out[i] = (m.cycle - c0, m.instret - i0)
-    missing = [s.node for s in prog.steps if s.index not in out]
+    missing = [s.node for s in steps if s.index not in out]
     if missing:
         raise TargetError(f"the run has no begin/end marks for {missing}")
     return out
@@ -256,7 +261,7 @@ def run_network(graph: Graph, *, policy: str = "fastest",
                     raise AssertionError(f"{graph.name} ({policy}): layer {n.name!r} "
                                          f"({n.op}), tensor {t!r}: {bad}")
                 exact[t] = True
-    cyc = _layer_cycles(res, prog)
+    cyc = _layer_cycles(res, prog.steps)
     from ..iss.elf import symbols
 
     static = symbols(elf)["__bss_end"] - memmap.DMEM_BASE
@@ -344,11 +349,7 @@ def run_network_l2(graph: Graph, *, policy: str = "fastest",
     if planned != res.dma_cycles:
         raise AssertionError(f"{graph.name}: the steps' DMA transfers add up to {planned} "
                              f"cycles, the target counted {res.dma_cycles}")
-
-    class _P:  # the marks of the steps, as _layer_cycles reads them
-        steps = prog.steps
-
-    cyc = _layer_cycles(res, _P)  # type: ignore[arg-type]
+    cyc = _layer_cycles(res, prog.steps)
     static = syms["__bss_end"] - memmap.DMEM_BASE
     if static + harness.STACK_RESERVE > memmap.DMEM_SIZE:
         raise ValueError(f"{graph.name} ({policy}): the program's data ends at DMEM offset "
