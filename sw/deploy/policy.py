@@ -11,6 +11,9 @@ Policies (``docs/net.md``, "Deployment"):
   Candidates: the dense kernels for a dense layer; the dense and every N:M kernel for an N:M
   layer (the dense kernels run its pruned dense matrix); the direct (im2col-free) variants
   only where :func:`~xdecimate.sw.kernels.harness.direct_walkable` says they walk the layer.
+* ``"skip"``: the approximate layers of :mod:`xdecimate.sw.approx` -- on an N:M layer the faster of
+  ``xdec4`` and ``xdec4_skip`` (measured as above; ``xdec4_skip`` is a candidate only if the
+  layer's image has an all-zero group of 4 NZ slots to skip), ``dense_4x2`` on a dense layer.
 * a kernel name of :data:`xdecimate.sw.kernels.harness.KERNELS`: that kernel on every layer it
   can run -- a dense kernel on every conv / linear layer; an N:M kernel on the N:M layers, and
   ``dense_4x2`` (the dense baseline) on the dense ones.  ``"dense_4x2"`` everywhere is the
@@ -27,15 +30,17 @@ from collections.abc import Callable
 from ..kernels import harness
 from ..kernels.harness import LayerCase
 
-__all__ = ["DENSE_CANDIDATES", "POLICIES", "SPARSE_CANDIDATES", "candidates", "check_policy",
-           "choose", "measure"]
+__all__ = ["DENSE_CANDIDATES", "POLICIES", "SKIP_CANDIDATES", "SPARSE_CANDIDATES", "candidates",
+           "check_policy", "choose", "measure"]
 
 #: Candidate kernels of a dense layer, in tie-break order.
 DENSE_CANDIDATES = ("dense_4x2", "dense_1x2", "dense_4x2_direct", "dense_1x2_direct")
 #: Candidate kernels of an N:M layer besides the dense ones, in tie-break order.
 SPARSE_CANDIDATES = ("xdec4", "xdec", "xdec4_direct", "xdec_direct", "sw4", "sw", "sw_rq")
+#: Candidates of the ``"skip"`` policy on an N:M layer (``xdec4_skip`` only with a group to skip).
+SKIP_CANDIDATES = ("xdec4", "xdec4_skip")
 #: Every policy name.
-POLICIES = ("fastest", *harness.KERNELS)
+POLICIES = ("fastest", "skip", *harness.KERNELS)
 
 _DIRECT = (*harness.DIRECT_KERNELS, *harness.DENSE_DIRECT_KERNELS)
 
@@ -47,15 +52,29 @@ def check_policy(policy: object) -> str:
         raise TypeError(f"policy must be a str, one of {list(POLICIES)}, not "
                         f"{type(policy).__name__} {policy!r}")
     if policy not in POLICIES:
-        raise ValueError(f"policy must be 'fastest' or a kernel name, one of {list(POLICIES)}, "
+        raise ValueError(f"policy must be 'fastest', 'skip' or a kernel name, one of "
+                         f"{list(POLICIES)}, "
                          f"not {policy!r}")
     return policy
 
 
-def candidates(case: LayerCase, sparse: bool) -> tuple[str, ...]:
-    """The kernels that can run ``case``: dense ones always, N:M ones if ``sparse``; direct
-    variants only on layers they walk without im2col."""
-    pool = (*DENSE_CANDIDATES, *SPARSE_CANDIDATES) if sparse else DENSE_CANDIDATES
+def _has_zero_group(case: LayerCase) -> bool:
+    return case.skip.skipped_groups > 0
+
+
+def candidates(case: LayerCase, sparse: bool, policy: str = "fastest") -> tuple[str, ...]:
+    """The kernels that can run ``case`` under ``policy`` ("fastest" or "skip"): for
+    "fastest" dense ones always, N:M ones if ``sparse`` (direct variants only on layers they
+    walk without im2col, the skip kernels only on images with an all-zero group); for "skip"
+    :data:`SKIP_CANDIDATES` on an N:M layer (the skip kernel only with a group to skip),
+    ``dense_4x2`` otherwise."""
+    if policy == "skip":
+        if not sparse:
+            return ("dense_4x2",)
+        return SKIP_CANDIDATES if _has_zero_group(case) else SKIP_CANDIDATES[:1]
+    skip = sparse and _has_zero_group(case)
+    pool = (*DENSE_CANDIDATES, *SPARSE_CANDIDATES, *(harness.SKIP_KERNELS if skip else ())) \
+        if sparse else DENSE_CANDIDATES
     out = []
     for k in pool:
         if k in _DIRECT:
@@ -97,12 +116,12 @@ def choose(case: LayerCase, sparse: bool, policy: str, *,
         ``policy`` is not one of :data:`POLICIES`.
     """
     check_policy(policy)
-    if policy != "fastest":
+    if policy not in ("fastest", "skip"):
         if policy in harness.SPARSE_KERNELS and not sparse:
             return "dense_4x2", {}
         return policy, {}
     cycles = {}
-    for k in candidates(case, sparse):
+    for k in candidates(case, sparse, policy):
         if log is not None:
             log(f"measuring {case.shape.label()} with {k}")
         cycles[k] = measure_fn(case, k)

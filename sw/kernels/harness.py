@@ -22,8 +22,9 @@ For one layer shape, one pattern and one kernel this module
 
 Kernels: ``dense_1x2``, ``dense_4x2`` (dense baselines), ``sw``, ``sw_rq``, ``sw4`` (software
 N:M sparse), ``xdec``, ``xdec4`` (xDecimate), and the im2col-free convolution variants
-``xdec_direct``, ``xdec4_direct``, ``dense_1x2_direct``, ``dense_4x2_direct``.  Layouts and
-loops are described in ``docs/kernels.md``.
+``xdec_direct``, ``xdec4_direct``, ``dense_1x2_direct``, ``dense_4x2_direct``, and the
+group-skipping ``xdec_skip``, ``xdec4_skip`` (walk the skip image of
+:mod:`xdecimate.sw.model.nm_skip`).  Layouts and loops are described in ``docs/kernels.md``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from ..iss.target import RunResult, TargetError
 from ..model import nm_format, xdec_ref
 from ..model.kernels import conv2d_dense, conv2d_out_shape, fc_dense, im2col
 from ..model.nm_format import NMImage, Pattern
+from ..model.nm_skip import SkipImage, skip_image
 from ..model.prune import prune_nm
 from ..model.quant import Requant, choose_requant
 
@@ -57,6 +59,7 @@ __all__ = [
     "IRQ_RECORD",
     "KERNELS",
     "REGIONS",
+    "SKIP_KERNELS",
     "SPARSE_KERNELS",
     "SW_KERNELS",
     "ConvShape",
@@ -97,7 +100,10 @@ DIRECT_KERNELS = ("xdec_direct", "xdec4_direct")
 #: input row between kernel rows; only ``kh`` 1 or 3 needed).  Not baselines of the speedup
 #: columns (those stay the im2col kernels, as PULP-NN); the bench reports them beside.
 DENSE_DIRECT_KERNELS = ("dense_1x2_direct", "dense_4x2_direct")
-SPARSE_KERNELS = ("sw", "sw_rq", "sw4", "xdec", "xdec4", *DIRECT_KERNELS)
+#: Group skipping (``docs/kernels.md``, "Group skipping"): ``xdec`` / ``xdec4`` on the skip image
+#: of :mod:`xdecimate.sw.model.nm_skip`, which leaves out every all-zero group of 4 NZ slots.
+SKIP_KERNELS = ("xdec_skip", "xdec4_skip")
+SPARSE_KERNELS = ("sw", "sw_rq", "sw4", "xdec", "xdec4", *DIRECT_KERNELS, *SKIP_KERNELS)
 #: Kernel name -> the C ``xdk_kernel`` passed to ``xdk_fc`` / ``xdk_conv``.
 KERNELS: dict[str, str] = {
     "dense_1x2": "xdk_dense_1x2",
@@ -111,9 +117,11 @@ KERNELS: dict[str, str] = {
     "xdec4": "xdk_xdec4",
     "xdec_direct": "xdk_xdec_direct",
     "xdec4_direct": "xdk_xdec4_direct",
+    "xdec_skip": "xdk_xdec_skip",
+    "xdec4_skip": "xdk_xdec4_skip",
 }
 #: Kernels with a 4-pixel block (need 4 pixels of scratch).
-QUAD_KERNELS = ("sw4", "xdec4", "xdec4_direct")
+QUAD_KERNELS = ("sw4", "xdec4", "xdec4_direct", "xdec4_skip")
 #: Software-sparse kernels: they interleave each pixel pair into a scratch buffer (``ilv``).
 SW_KERNELS = ("sw", "sw_rq", "sw4")
 #: Marked regions (``xdk.h``): region r starts with mark 2r and ends with mark 2r + 1.
@@ -299,6 +307,11 @@ class LayerCase:
         return nm_format.compress(self.w, self.pattern)
 
     @cached_property
+    def skip(self) -> SkipImage:
+        """The skip image (all-zero groups left out) the ``*_skip`` kernels walk."""
+        return skip_image(self.img)
+
+    @cached_property
     def golden(self) -> np.ndarray:
         """uint8 output (pixels, Cout)."""
         if isinstance(self.shape, FCShape):
@@ -452,7 +465,8 @@ def _layout(case: LayerCase, kernel: str) -> _Layout:
         xstride = kp
         x_bytes = s.h * s.w * s.cin
         col = (4 if kernel in QUAD_KERNELS else 2) * kp
-    w_bytes = case.img.nbytes if sparse else s.cout * k4
+    w_bytes = (case.skip.nbytes if kernel in SKIP_KERNELS else case.img.nbytes) if sparse \
+        else s.cout * k4
     acc = (16 if kernel in QUAD_KERNELS else 8) * s.cout
     return _Layout(xstride=xstride, x_bytes=-(-x_bytes // 4) * 4, w_bytes=w_bytes,
                    y_bytes=s.npix * s.cout, acc_bytes=acc, col_bytes=col,
@@ -591,7 +605,9 @@ def c_weights(case: LayerCase, kernel: str, *, prefix: str = "xdk_") -> list[str
     int8 matrix, rows padded to 4 bytes, or the N:M image) and ``<prefix>bias`` (int32)."""
     lay = layer_layout(case, kernel)
     s = case.shape
-    if kernel in SPARSE_KERNELS:
+    if kernel in SKIP_KERNELS:
+        w = _c_bytes(f"{prefix}w", case.skip.data)
+    elif kernel in SPARSE_KERNELS:
         w = _c_bytes(f"{prefix}w", case.img.data)
     else:
         k4 = lay.w_bytes // s.cout
@@ -967,7 +983,7 @@ def hot_loop_function(kernel: str, pattern: Pattern) -> str:
         return f"xdk_block_sw4_{pattern.n}_{pattern.m}"
     if kernel in SW_KERNELS:
         return f"xdk_block_sw_{pattern.n}_{pattern.m}{kernel.removeprefix('sw')}"
-    if kernel in ("xdec", "xdec4", *DIRECT_KERNELS):
+    if kernel in ("xdec", "xdec4", *DIRECT_KERNELS, *SKIP_KERNELS):
         return f"xdk_block_{kernel}_{'m4' if pattern.m == 4 else 'm816'}"
     if kernel in DENSE_KERNELS or kernel in DENSE_DIRECT_KERNELS:
         return f"xdk_block_{kernel}"

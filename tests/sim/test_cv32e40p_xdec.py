@@ -22,6 +22,7 @@ from xdecimate.sw.bench import crosscheck as xc
 from xdecimate.sw.iss import memmap
 from xdecimate.sw.iss.elf import symbols
 from xdecimate.sw.kernels import harness as ck
+from xdecimate.sw.model.quant import choose_requant
 
 XDEC = functools.partial(xc.rtl_run, core=xc.XDEC_CORE)
 XDEC_RUN = functools.partial(cv32e40p.run_elf, core=xc.XDEC_CORE)  # with irqs=, stalls=
@@ -194,6 +195,37 @@ KERNEL_CASES += [(DIRECT_SHAPE, kernel, pattern)
                          ids=[f"{s.label()}-{k}-{p}" for s, k, p in KERNEL_CASES])
 def test_xdec_kernels_bit_exact_on_the_extended_core_and_cycles_agree(shape, kernel, pattern):
     case = ck.make_case(shape, pattern)
+    elf = ck.build(case, kernel)
+    c = xc.compare(elf, name=f"{case.label()} {kernel}", rtl=XDEC)
+    _agree(c)
+    assert np.array_equal(ck.read_output(elf, c.rtl, case), case.golden)
+    assert ck.region_totals(c.rtl) == ck.region_totals(c.iss)
+
+
+SKIP_CASES = [(shape, kernel, pattern)
+              for shape in (ck.FCShape(k=192, cout=5, tokens=7, name="fc_skip"),
+                            ck.ConvShape(h=4, w=4, cin=16, cout=4, pad=1, name="conv_skip"))
+              for kernel, pattern in (("xdec_skip", "1:4"), ("xdec4_skip", "1:8"),
+                                      ("xdec4_skip", "2:16"))]
+
+
+@pytest.mark.parametrize(("shape", "kernel", "pattern"), SKIP_CASES,
+                         ids=[f"{s.label()}-{k}-{p}" for s, k, p in SKIP_CASES])
+def test_skip_kernels_bit_exact_on_the_extended_core_and_cycles_agree(shape, kernel, pattern):
+    """Group skipping: the row loop is a branch around hardware loops 1 (runs) and 0 (groups),
+    the counter re-based by a csrw per run; a row of zero groups runs one zero group."""
+    case = ck.make_case(shape, pattern)
+    w = case.w.copy()
+    span = case.pattern.k_quantum
+    rng = np.random.default_rng(7)
+    for r in range(w.shape[0]):
+        for g in range(-(-w.shape[1] // span)):
+            if r == 0 or rng.random() < 0.4:
+                w[r, g * span:(g + 1) * span] = 0
+    rq = choose_requant(int(np.abs(w.astype(np.int64)).sum(axis=1).max()) * 255 + 1)
+    case = ck.LayerCase(case.shape, case.pattern, case.x, w, case.bias, rq)
+    assert case.skip.skipped_groups > 0
+    assert case.skip.total_runs > case.shape.cout
     elf = ck.build(case, kernel)
     c = xc.compare(elf, name=f"{case.label()} {kernel}", rtl=XDEC)
     _agree(c)

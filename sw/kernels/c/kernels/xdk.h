@@ -168,6 +168,8 @@ extern const xdk_kernel xdk_dense_1x2_direct; /* dense_1x2, conv without im2col 
 extern const xdk_kernel xdk_dense_4x2_direct; /* dense_4x2, conv without im2col */
 extern const xdk_kernel xdk_xdec_direct;  /* xdec, conv without im2col (direct walk) */
 extern const xdk_kernel xdk_xdec4_direct; /* xdec4, conv without im2col (direct walk) */
+extern const xdk_kernel xdk_xdec_skip;    /* xdec on a skip image: all-zero groups skipped */
+extern const xdk_kernel xdk_xdec4_skip;   /* xdec4 on a skip image */
 
 xdk_pair_block xdk_block_dense_1x2, xdk_block_dense_4x2;
 xdk_pair_block xdk_block_dense_1x2_direct, xdk_block_dense_4x2_direct;
@@ -188,6 +190,9 @@ xdk_pair_block xdk_block_xdec_direct;
 xdk_quad_block xdk_block_xdec4_direct;
 xdk_pair_block xdk_block_xdec_direct_m4, xdk_block_xdec_direct_m816;
 xdk_quad_block xdk_block_xdec4_direct_m4, xdk_block_xdec4_direct_m816;
+/* Group skipping: the same loops on the skip image of sw/model/nm_skip.py. */
+xdk_pair_block xdk_block_xdec_skip, xdk_block_xdec_skip_m4, xdk_block_xdec_skip_m816;
+xdk_quad_block xdk_block_xdec4_skip, xdk_block_xdec4_skip_m4, xdk_block_xdec4_skip_m816;
 #define XDK_SW_DECL(N, M)                                                                     \
     xdk_pair_block xdk_block_sw_##N##_##M, xdk_block_sw_##N##_##M##_rq;                       \
     xdk_one_block xdk_block_sw1_##N##_##M, xdk_block_sw1_##N##_##M##_rq;

@@ -230,3 +230,118 @@ void xdk_block_xdec4_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t
         xdk_block_xdec4_direct_m816(L, xa, xb, xc, xd, acc);
     }
 }
+
+/* ---- group skipping (xdec_skip, xdec4_skip) ------------------------------------------------
+ * Weights: the skip image of sw/model/nm_skip.py -- per row a header (u16 runs, u16 value
+ * bytes), the runs (u16 first group g0, u16 groups n; maximal runs of kept groups, >= 1 per
+ * row), the kept groups' value words, their index units, padding to 4 bytes.  All-zero groups
+ * are gone: the loops never visit them.  Before each run the xdec counter is re-based to
+ * 4·P·g0, so the unchanged loop-0 body reads the run's blocks.  Hardware loops may hold no
+ * branch, so the rows are a software loop, loop 1 runs over the runs of a row and loop 0 over
+ * the groups of a run; the g0 of the next run is loaded as loop 1's last instruction (the one
+ * instruction CV32E40P requires between the two loop ends).  Cost per row over xdec / xdec4:
+ * the header and pointer set-up, 6 instructions per run and the row branch; docs/kernels.md
+ * "Group skipping" gives the measured figures. */
+
+/* Row prologue of the skip blocks: header, pointers (%[pr] runs, %[pv] values, t0 index
+ * units), first run's g0; ACC: the accumulator of pixel A (bias). */
+#define XDK_SKIP_ROW_HEAD(ACC)                                                                \
+    "20:\n\t"                                                                                 \
+    XDK_LHU_PI("%[nr]", "%[pv]", 2)              /* runs (>= 1) */                            \
+    XDK_LHU_PI("%[tg]", "%[pv]", 2)              /* value bytes */                            \
+    XDK_LW_PI(ACC, "%[pbias]", 4)                /* acc A = bias */                           \
+    "slli %[grp], %[nr], 2\n\t"                                                               \
+    "mv %[pr], %[pv]\n\t"                        /* the runs */                               \
+    "add %[pv], %[pv], %[grp]\n\t"               /* the values */                             \
+    "add t0, %[pv], %[tg]\n\t"                   /* the index units */                        \
+    XDK_LHU_PI("%[tg]", "%[pr]", 2)              /* g0 of run 0 */
+
+/* Loop 1 over the runs of a row: re-base the counter (SHIFT = log2(4 P)), loop 0 (LOOP), load
+ * the next run's g0 (after the last run it reads the row's first value bytes, unused). */
+#define XDK_SKIP_RUNS(NRUN, SHIFT, LOOP)                                                      \
+    XDK_SETUP(1, "%[nr]", NRUN)                                                               \
+    "21:\n\t"                                                                                 \
+    XDK_LHU_PI("%[grp]", "%[pr]", 2)             /* n: groups of the run */                   \
+    "slli %[tg], %[tg], " #SHIFT "\n\t"          /* cnt = 4 P g0 */                           \
+    "or %[tg], %[tg], %[csr0]\n\t"                                                            \
+    XDK_CSRW_XDEC("%[tg]")                                                                    \
+    LOOP                                                                                      \
+    XDK_LHU_PI("%[tg]", "%[pr]", 2)              /* g0 of the next run */                     \
+    "22:\n\t"                                                                                 \
+    XDK_HWLOOP_CHECK("21b", "22b", NRUN - 1)
+
+/* Row tail: step %[pv] from the end of the kept index units (t0) to the next record, and the
+ * row branch. */
+#define XDK_SKIP_ROW_NEXT                                                                     \
+    "addi t0, t0, 3\n\t"                                                                      \
+    "andi %[pv], t0, -4\n\t"                                                                  \
+    "addi %[rows], %[rows], -1\n\t"                                                           \
+    "bnez %[rows], 20b\n\t"
+
+/* Locals of the skip blocks (the row-loop operands, the temporaries, the CSR value CSR). */
+#define XDK_SKIP_LOCALS(CSR)                                                                  \
+    const uint8_t *pv = (const uint8_t *)L->wgt;                                              \
+    const int32_t *pbias = L->bias;                                                           \
+    const uint32_t cout = L->cout;                                                            \
+    uint32_t rows = cout, nr, tg, grp;                                                        \
+    const uint8_t *pr;                                                                        \
+    const uint32_t csr0 = (CSR)
+
+#define XDK_SKIP_TEMPS                                                                        \
+    [nr] "=&r"(nr), [tg] "=&r"(tg), [grp] "=&r"(grp), [pr] "=&r"(pr)
+
+/* xdk_block_xdec_skip_m4 / _m816: 1 x 2, the pipelined loop of xdk_block_xdec. */
+#define XDK_XDEC_SKIP_BODY(LOADU, UB)                                                         \
+    XDK_SKIP_LOCALS(L->csr_p2);                                                               \
+    XDK_NM_OUT2;                                                                              \
+    __asm__ volatile(                                                                         \
+        XDK_SKIP_ROW_HEAD("t6")                                                               \
+        "li t5, 0\n\t"                           /* first pipelined sdot adds 0 */            \
+        "mv t1, t6\n\t"                          /* acc B = bias */                           \
+        XDK_SKIP_RUNS(19, 3, XDK_XDEC_LOOP(LOADU, UB))                                        \
+        XDK_SDOTUSP_B("t1", "t5", "t2")          /* epilogue: pixel B, last group */          \
+        XDK_SW_PI("t6", "%[oa]", 4)                                                           \
+        XDK_SW_PI("t1", "%[ob]", 4)                                                           \
+        XDK_SKIP_ROW_NEXT                                                                     \
+        : XDK_PAIR_OUTPUTS, XDK_SKIP_TEMPS                                                    \
+        : [xa] "r"(xa), [xb] "r"(xb), [csr0] "r"(csr0)                                        \
+        : "memory", "t0", "t1", "t2", "t3", "t4", "t5", "t6")
+XDK_XDEC_VARIANTS(xdk_block_xdec_skip, XDK_PAIR_PARAMS, XDK_XDEC_SKIP_BODY)
+
+void xdk_block_xdec_skip(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                         int32_t *acc) {
+    if (L->m == 4) {
+        xdk_block_xdec_skip_m4(L, xa, xb, acc);
+    } else {
+        xdk_block_xdec_skip_m816(L, xa, xb, acc);
+    }
+}
+
+/* xdk_block_xdec4_skip_m4 / _m816: 1 x 4, the loop of xdk_block_xdec4. */
+#define XDK_XDEC4_SKIP_BODY(LOADU, UB)                                                        \
+    XDK_SKIP_LOCALS(L->csr_p4);                                                               \
+    XDK_NM_OUT4;                                                                              \
+    __asm__ volatile(                                                                         \
+        XDK_SKIP_ROW_HEAD("s2")                                                               \
+        "mv s3, s2\n\t"                                                                       \
+        "mv s4, s2\n\t"                                                                       \
+        "mv s5, s2\n\t"                                                                       \
+        XDK_SKIP_RUNS(29, 4, XDK_XDEC4_LOOP(LOADU, UB))                                       \
+        XDK_SW_PI("s2", "%[oa]", 4)                                                           \
+        XDK_SW_PI("s3", "%[ob]", 4)                                                           \
+        XDK_SW_PI("s4", "%[oc]", 4)                                                           \
+        XDK_SW_PI("s5", "%[od]", 4)                                                           \
+        XDK_SKIP_ROW_NEXT                                                                     \
+        : XDK_QUAD_OUTPUTS, XDK_SKIP_TEMPS                                                    \
+        : [xa] "r"(xa), [xb] "r"(xb), [xc] "r"(xc), [xd] "r"(xd), [csr0] "r"(csr0)            \
+        : "memory", "t0", "t2", "t3", "t4", "t5", "t6", "s1", "s2", "s3", "s4", "s5")
+XDK_XDEC_VARIANTS(xdk_block_xdec4_skip, XDK_QUAD_PARAMS, XDK_XDEC4_SKIP_BODY)
+
+void xdk_block_xdec4_skip(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                          const uint8_t *xc, const uint8_t *xd, int32_t *acc) {
+    if (L->m == 4) {
+        xdk_block_xdec4_skip_m4(L, xa, xb, xc, xd, acc);
+    } else {
+        xdk_block_xdec4_skip_m816(L, xa, xb, xc, xd, acc);
+    }
+}

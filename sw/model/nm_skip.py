@@ -1,0 +1,168 @@
+"""Skip image: an N:M image without its all-zero groups, for the group-skipping kernels.
+
+What it is for: the approximate kernels (``xdec_skip``, ``xdec4_skip``; ``docs/kernels.md``,
+"Group skipping") never visit a group of 4 NZ slots whose four values are all 0 -- the groups
+an approximation (``sw/approx``) zeroed because they matter least, and any all-zero group a
+pruned matrix happens to hold.  Since a skipped group contributes exactly 0, a skipping kernel
+computes the same bits as the golden model on the (zeroed) matrix: the approximate golden model
+is the golden model.
+
+Layout (normative, ``docs/format.md`` "Skip image"): per row of the :class:`NMImage`, a record
+
+1. ``nruns`` (u16) and ``vbytes`` (u16, = 4 × kept groups);
+2. ``nruns`` runs, each ``g0`` (u16, the first group of the run in the full row) and ``n``
+   (u16, groups in the run, ≥ 1): maximal runs of consecutive kept groups, ascending; at
+   least one run per row (a row whose groups are all zero keeps its group 0: the kernels'
+   hardware loops cannot run zero times, and a zero group adds 0);
+3. the kept groups' value words (4 bytes each), in group order;
+4. their index units (``index_unit_bytes`` each), in group order;
+5. zero padding to a multiple of 4 bytes.
+
+Records follow each other with no gap.  A kernel writes the ``xdec`` counter ``4·P·g0`` (P
+pixel streams) before each run, so ``xdec.lb`` addresses the activations of the run's blocks.
+
+May import: numpy and :mod:`.nm_format`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .nm_format import NMImage
+
+__all__ = ["CNT_LIMIT", "SkipImage", "skip_image", "skip_matrix", "zero_groups"]
+
+#: The ``xdec`` counter is 16 bits: a run's counter ``4·P·g`` (P = 4) must stay below it.
+CNT_LIMIT = 1 << 16
+
+
+def _align4(x: int) -> int:
+    return -(-x // 4) * 4
+
+
+def zero_groups(img: NMImage) -> np.ndarray:
+    """bool (rows, groups_row): True where all four values of the group are 0."""
+    if not isinstance(img, NMImage):
+        raise TypeError(f"img must be an NMImage, not {type(img).__name__}")
+    vals = np.stack([img.values(r) for r in range(img.rows)]) if img.rows else \
+        np.zeros((0, img.nnz_row), np.int8)
+    return (vals.reshape(img.rows, img.groups_row, 4) == 0).all(axis=2)
+
+
+def _runs(keep: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs (g0, n) of True in a 1-D bool array."""
+    idx = np.flatnonzero(keep)
+    if idx.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > 1)
+    starts = np.concatenate(([idx[0]], idx[breaks + 1]))
+    ends = np.concatenate((idx[breaks], [idx[-1]]))
+    return [(int(s), int(e - s + 1)) for s, e in zip(starts, ends, strict=True)]
+
+
+@dataclass(frozen=True, eq=False)
+class SkipImage:
+    """The bytes of a skip image and what the kernels and the reports need to know about it.
+
+    Attributes
+    ----------
+    img : the N:M image it was made from.
+    data : uint8 bytes (read-only), records back to back.
+    runs : per row, the list of runs ``(g0, n)``.
+    """
+
+    img: NMImage
+    data: np.ndarray
+    runs: tuple[tuple[tuple[int, int], ...], ...]
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.size)
+
+    @property
+    def kept_groups(self) -> int:
+        """Groups the kernels visit (all rows; a row of zero groups visits one)."""
+        return sum(n for row in self.runs for _, n in row)
+
+    @property
+    def skipped_groups(self) -> int:
+        """Groups the kernels skip (all rows)."""
+        return self.img.rows * self.img.groups_row - self.kept_groups
+
+    @property
+    def total_runs(self) -> int:
+        return sum(len(row) for row in self.runs)
+
+
+def skip_image(img: NMImage) -> SkipImage:
+    """The skip image of ``img``: its records without the all-zero groups (module docstring).
+
+    Raises
+    ------
+    TypeError
+        ``img`` is not an :class:`NMImage`.
+    ValueError
+        A row of more than 4096 groups (the counter ``16·g`` of a run would leave the 16-bit
+        ``xdec`` counter with P = 4), named with its group count.
+    """
+    if not isinstance(img, NMImage):
+        raise TypeError(f"img must be an NMImage, not {type(img).__name__}")
+    if 16 * img.groups_row > CNT_LIMIT:
+        raise ValueError(f"a row of {img.groups_row} groups needs xdec counter values up to "
+                         f"16·{img.groups_row} with P = 4, beyond the 16-bit counter "
+                         f"(at most {CNT_LIMIT // 16} groups per row)")
+    zero = zero_groups(img)
+    u = img.index_unit_bytes
+    out = bytearray()
+    all_runs = []
+    for r in range(img.rows):
+        keep = ~zero[r]
+        if not keep.any():
+            keep[0] = True  # one run per row at least (module docstring)
+        runs = _runs(keep)
+        all_runs.append(tuple(runs))
+        kept = np.flatnonzero(keep)
+        vals = img.values(r).view(np.uint8).reshape(img.groups_row, 4)[kept]
+        off = img.index_offset(r)
+        units = img.data[off:off + img.index_bytes_row].reshape(img.groups_row, u)[kept]
+        rec = bytearray(np.array([len(runs), 4 * kept.size], "<u2").tobytes())
+        rec += np.array(runs, "<u2").reshape(-1).tobytes()
+        rec += vals.tobytes() + units.tobytes()
+        rec += bytes(_align4(len(rec)) - len(rec))
+        out += rec
+    data = np.frombuffer(bytes(out), dtype=np.uint8)
+    return SkipImage(img=img, data=data, runs=tuple(all_runs))
+
+
+def skip_matrix(simg: SkipImage) -> np.ndarray:
+    """The dense int8 (rows, K) matrix a skip image encodes, read back from its **bytes** alone
+    (with the pattern and K of its image): the reference walk of the record layout.  Equal to
+    ``decompress(simg.img)`` for every image (tested)."""
+    img = simg.img
+    pat, u = img.pattern, img.index_unit_bytes
+    b = pat.index_bits
+    w = np.zeros((img.rows, img.k_pad), np.int8)
+    d = simg.data
+    pos = 0
+    for r in range(img.rows):
+        nruns, vbytes = (int(v) for v in np.frombuffer(d[pos:pos + 4].tobytes(), "<u2"))
+        runs = np.frombuffer(d[pos + 4:pos + 4 + 4 * nruns].tobytes(), "<u2").reshape(-1, 2)
+        vpos = pos + 4 + 4 * nruns
+        ipos = vpos + vbytes
+        kept = vbytes // 4
+        groups = [g for g0, n in runs for g in range(int(g0), int(g0) + int(n))]
+        if len(groups) != kept:
+            raise ValueError(f"row {r}: runs cover {len(groups)} groups, vbytes says {kept}")
+        for i, g in enumerate(groups):
+            unit = int.from_bytes(d[ipos + i * u:ipos + (i + 1) * u].tobytes(), "little")
+            for lane in range(4):
+                j = 4 * g + lane
+                idx = (unit >> (b * lane)) & ((1 << b) - 1)
+                col = (j // pat.n) * pat.m + idx % pat.m
+                w[r, col] = np.int8(d[vpos + 4 * i + lane].view(np.int8))
+        pos += _align4(4 + 4 * nruns + vbytes + kept * u)
+    if pos != d.size:
+        raise ValueError(f"records end at byte {pos}, the image has {d.size}")
+    return w[:, :img.k]

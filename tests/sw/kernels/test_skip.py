@@ -1,0 +1,85 @@
+"""Group-skipping kernels (xdec_skip, xdec4_skip): bit-exact, and what a skipped group saves.
+
+The skip kernels walk the skip image (sw/model/nm_skip.py) and never visit an all-zero group
+of 4 NZ slots.  Measured on the ISS (cycle-exact with the CV32E40P RTL, tests/sim): a group
+skipped at the end of a run saves exactly one loop-0 body per row and pixel chunk (12 cycles
+for the 1 x 2 loop, 22 for the 1 x 4), one that splits a run saves the body minus the 6 cycles
+of the new run's counter re-base; docs/kernels.md "Group skipping".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from xdecimate.sw.kernels import harness as ck
+from xdecimate.sw.model.nm_format import Pattern
+from xdecimate.sw.model.quant import choose_requant
+
+PATTERNS = ("1:4", "1:8", "1:16", "2:4", "2:8", "2:16")
+BODY = {"xdec_skip": 12, "xdec4_skip": 22}
+RUN_COST = 6
+
+
+def zero_groups(case: ck.LayerCase, groups: list[tuple[int, int]] | float, seed: int = 0
+                ) -> ck.LayerCase:
+    """``case`` with the (row, group) spans of 4·M/N columns zeroed (a float: that share of
+    all groups at random), a requantization with headroom for the changed sums."""
+    w = case.w.copy()
+    span = case.pattern.k_quantum
+    ngroups = -(-w.shape[1] // span)
+    if isinstance(groups, float):
+        rng = np.random.default_rng(seed)
+        groups = [(r, g) for r in range(w.shape[0]) for g in range(ngroups)
+                  if rng.random() < groups]
+    for r, g in groups:
+        w[r, g * span:(g + 1) * span] = 0
+    rq = choose_requant(max(1, 4 * int(np.abs(case.w.astype(np.int64)).sum(axis=1).max())
+                            * 255))
+    return ck.LayerCase(case.shape, case.pattern, case.x, w, case.bias, rq)
+
+
+SHAPES = (ck.FCShape(k=200, cout=9, tokens=7, name="fc_odd"),
+          ck.ConvShape(h=5, w=5, cin=16, cout=6, kh=3, kw=3, pad=1, name="conv3"))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
+def test_skip_kernels_are_bit_exact(shape, pattern):
+    case = zero_groups(ck.make_case(shape, pattern), 0.4, seed=len(pattern))
+    case.w[0] = 0  # a row of zero groups: the kernels still run one (zero) group
+    case = ck.LayerCase(case.shape, case.pattern, case.x, case.w, case.bias, case.rq)
+    assert case.skip.skipped_groups > 0
+    for kernel in ck.SKIP_KERNELS:
+        assert ck.run_kernel(case, kernel).bit_exact
+
+
+@pytest.mark.parametrize(("kernel", "tokens"), [("xdec_skip", 2), ("xdec4_skip", 4)])
+@pytest.mark.parametrize("pattern", ["1:4", "1:16", "2:8"])
+def test_a_skipped_group_costs_nothing_and_a_new_run_six_cycles(kernel, tokens, pattern):
+    span = Pattern.parse(pattern).k_quantum
+    rows = 5
+    case = ck.make_case(ck.FCShape(k=8 * span, cout=rows, tokens=tokens), pattern)
+
+    def cycles(groups: list[int]) -> int:
+        c = zero_groups(case, [(r, g) for r in range(rows) for g in groups])
+        return ck.run_kernel(c, kernel).kernel_cycles
+
+    full = cycles([])
+    body = BODY[kernel]
+    assert full - cycles([7]) == rows * body          # the run gets shorter
+    assert full - cycles([6, 7]) == rows * 2 * body
+    assert full - cycles([0]) == rows * body          # the run starts later
+    assert full - cycles([3]) == rows * (body - RUN_COST)   # two runs
+    assert full - cycles([2, 5]) == rows * 2 * (body - RUN_COST)  # three runs
+
+
+def test_skip_overhead_over_the_plain_kernels_is_per_row():
+    """With nothing to skip, a skip kernel pays its header, one re-base and the row branch."""
+    for kernel, plain, tokens in (("xdec_skip", "xdec", 2), ("xdec4_skip", "xdec4", 4)):
+        extra = []
+        for rows in (4, 8):
+            case = ck.make_case(ck.FCShape(k=64, cout=rows, tokens=tokens), "1:8")
+            extra.append(ck.run_kernel(case, kernel).kernel_cycles
+                         - ck.run_kernel(case, plain).kernel_cycles)
+        per_row = (extra[1] - extra[0]) / 4
+        assert per_row == 16, (kernel, extra)
