@@ -13,7 +13,8 @@ Policies (``docs/net.md``, "Deployment"):
   only where :func:`~xdecimate.sw.kernels.harness.direct_walkable` says they walk the layer.
 * ``"skip"``: the approximate layers of :mod:`xdecimate.sw.approx` -- on an N:M layer the faster of
   ``xdec4`` and ``xdec4_skip`` (measured as above; ``xdec4_skip`` is a candidate only if the
-  layer's image has an all-zero group of 4 NZ slots to skip), ``dense_4x2`` on a dense layer.
+  layer's image has an all-zero group of 4 NZ slots to skip), on a dense layer the faster of
+  ``dense_4x2`` and ``dense_4x2_skip`` (only with an all-zero word of a quad of rows).
 * a kernel name of :data:`xdecimate.sw.kernels.harness.KERNELS`: that kernel on every layer it
   can run -- a dense kernel on every conv / linear layer; an N:M kernel on the N:M layers, and
   ``dense_4x2`` (the dense baseline) on the dense ones.  ``"dense_4x2"`` everywhere is the
@@ -30,15 +31,17 @@ from collections.abc import Callable
 from ..kernels import harness
 from ..kernels.harness import LayerCase
 
-__all__ = ["DENSE_CANDIDATES", "POLICIES", "SKIP_CANDIDATES", "SPARSE_CANDIDATES", "candidates",
-           "check_policy", "choose", "measure"]
+__all__ = ["DENSE_CANDIDATES", "DENSE_SKIP_CANDIDATES", "POLICIES", "SKIP_CANDIDATES",
+           "SPARSE_CANDIDATES", "candidates", "check_policy", "choose", "measure"]
 
 #: Candidate kernels of a dense layer, in tie-break order.
 DENSE_CANDIDATES = ("dense_4x2", "dense_1x2", "dense_4x2_direct", "dense_1x2_direct")
 #: Candidate kernels of an N:M layer besides the dense ones, in tie-break order.
 SPARSE_CANDIDATES = ("xdec4", "xdec", "xdec4_direct", "xdec_direct", "sw4", "sw", "sw_rq")
-#: Candidates of the ``"skip"`` policy on an N:M layer (``xdec4_skip`` only with a group to skip).
+#: Candidates of the ``"skip"`` policy on an N:M layer (``xdec4_skip`` only with a group to skip)
+#: and on a dense one (``dense_4x2_skip`` only with a word to skip).
 SKIP_CANDIDATES = ("xdec4", "xdec4_skip")
+DENSE_SKIP_CANDIDATES = ("dense_4x2", "dense_4x2_skip")
 #: Every policy name.
 POLICIES = ("fastest", "skip", *harness.KERNELS)
 
@@ -62,19 +65,27 @@ def _has_zero_group(case: LayerCase) -> bool:
     return case.skip.skipped_groups > 0
 
 
+def _has_zero_unit(case: LayerCase) -> bool:
+    return case.dense_skip.skipped_units > 0
+
+
 def candidates(case: LayerCase, sparse: bool, policy: str = "fastest") -> tuple[str, ...]:
     """The kernels that can run ``case`` under ``policy`` ("fastest" or "skip"): for
     "fastest" dense ones always, N:M ones if ``sparse`` (direct variants only on layers they
-    walk without im2col, the skip kernels only on images with an all-zero group); for "skip"
-    :data:`SKIP_CANDIDATES` on an N:M layer (the skip kernel only with a group to skip),
-    ``dense_4x2`` otherwise."""
+    walk without im2col, the skip kernels only on weights with a unit to skip: the N:M ones
+    on an N:M layer, ``dense_4x2_skip`` on a dense one); for "skip"
+    :data:`SKIP_CANDIDATES` on an N:M layer, :data:`DENSE_SKIP_CANDIDATES` on a dense one (the
+    skip kernel only with a unit to skip)."""
+    dskip = not sparse and _has_zero_unit(case)
     if policy == "skip":
         if not sparse:
-            return ("dense_4x2",)
+            return DENSE_SKIP_CANDIDATES if dskip else DENSE_SKIP_CANDIDATES[:1]
         return SKIP_CANDIDATES if _has_zero_group(case) else SKIP_CANDIDATES[:1]
-    skip = sparse and _has_zero_group(case)
-    pool = (*DENSE_CANDIDATES, *SPARSE_CANDIDATES, *(harness.SKIP_KERNELS if skip else ())) \
-        if sparse else DENSE_CANDIDATES
+    if not sparse:
+        pool = (*DENSE_CANDIDATES, *(harness.DENSE_SKIP_KERNELS if dskip else ()))
+    else:  # an N:M layer: N:M skipping (its pruned zeros would feed dense_4x2_skip too)
+        skip = _has_zero_group(case)
+        pool = (*DENSE_CANDIDATES, *SPARSE_CANDIDATES, *(harness.SKIP_KERNELS if skip else ()))
     out = []
     for k in pool:
         if k in _DIRECT:

@@ -49,7 +49,7 @@ from . import policy as pol
 from .plan import BufferPlan, Request, plan_buffers
 
 __all__ = ["ALIASES", "C_DIR", "MARK_BASE", "SUPPORTED_OPS", "Program", "Step", "build",
-           "generate"]
+           "generate", "layer_kernel"]
 
 #: The C sources of the non-MAC ops (``xdn.h``, ``xdn_ops.c``).
 C_DIR = Path(__file__).resolve().parent / "c"
@@ -189,6 +189,28 @@ def _lower_mac(g: Graph, n: Node, x: np.ndarray, policy: str,
     case = LayerCase(shape, pattern if sparse else _DENSE_CASE_PATTERN, x, wm, p["bias"], p["rq"])
     kernel, measured = pol.choose(case, sparse, policy, measure_fn=measure_fn, log=log)
     return _Mac(case, sparse, kernel, measured, padded, note)
+
+
+def layer_kernel(graph: Graph, name: str, x: np.ndarray, policy: str = "fastest", *,
+                 measure_fn: Callable[[LayerCase, str], int] = pol.measure
+                 ) -> tuple[str, dict[str, int]]:
+    """The kernel ``policy`` gives conv / linear node ``name`` of quantized ``graph`` on input
+    codes ``x`` (that node's input tensor), and the cycles measured per candidate: what
+    :func:`generate` decides for that layer, without the rest of the program.
+
+    Raises
+    ------
+    KeyError
+        ``graph`` has no node ``name``.
+    ValueError
+        The node is not a conv / linear layer, or what :func:`generate` raises for it.
+    """
+    pol.check_policy(policy)
+    n = graph.node(name)
+    if n.op not in ("conv", "linear"):
+        raise ValueError(f"node {name!r} is a {n.op}, not a conv or linear layer")
+    m = _lower_mac(graph, n, x, policy, measure_fn, None)
+    return m.kernel, dict(m.measured)
 
 
 def generate(graph: Graph, x: np.ndarray, *, policy: str = "fastest", reuse: bool = True,

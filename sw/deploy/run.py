@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .l2flow import L2Step
 
 __all__ = ["TARGETS", "LayerResult", "NetRun", "golden_input", "read_tensor", "rtl_target",
-           "run_network", "run_network_l2", "run_program"]
+           "run_network", "run_network_l2", "run_program", "step_cycles"]
 
 #: Target names of :func:`run_network`.
 TARGETS = ("iss", "cv32e40p")
@@ -188,6 +188,12 @@ def _layer_cycles(res: RunResult, steps: Sequence[Step | L2Step]
     if missing:
         raise TargetError(f"the run has no begin/end marks for {missing}")
     return out
+
+
+def step_cycles(res: RunResult, steps: Sequence[Step | L2Step]) -> dict[str, int]:
+    """Cycles of every step of a run, by node name (``TargetError`` if a mark is missing)."""
+    cyc = _layer_cycles(res, steps)
+    return {s.node: cyc[s.index][0] for s in steps}
 
 
 def _mismatch(prog: Program, elf: Path, res: RunResult, tensor: str) -> str | None:

@@ -23,7 +23,7 @@ For one layer shape, one pattern and one kernel this module
 Kernels: ``dense_1x2``, ``dense_4x2`` (dense baselines), ``sw``, ``sw_rq``, ``sw4`` (software
 N:M sparse), ``xdec``, ``xdec4`` (xDecimate), and the im2col-free convolution variants
 ``xdec_direct``, ``xdec4_direct``, ``dense_1x2_direct``, ``dense_4x2_direct``, and the
-group-skipping ``xdec_skip``, ``xdec4_skip`` (walk the skip image of
+group-skipping ``xdec_skip``, ``xdec4_skip`` and ``dense_4x2_skip`` (walk the skip images of
 :mod:`xdecimate.sw.model.nm_skip`).  Layouts and loops are described in ``docs/kernels.md``.
 """
 
@@ -46,13 +46,14 @@ from ..iss.target import RunResult, TargetError
 from ..model import nm_format, xdec_ref
 from ..model.kernels import conv2d_dense, conv2d_out_shape, fc_dense, im2col
 from ..model.nm_format import NMImage, Pattern
-from ..model.nm_skip import SkipImage, skip_image
+from ..model.nm_skip import DenseSkipImage, SkipImage, dense_skip_image, skip_image
 from ..model.prune import prune_nm
 from ..model.quant import Requant, choose_requant
 
 __all__ = [
     "DENSE_DIRECT_KERNELS",
     "DENSE_KERNELS",
+    "DENSE_SKIP_KERNELS",
     "DIRECT_KERNELS",
     "IRQ_HANDLER_CSR",
     "IRQ_LINE",
@@ -103,6 +104,9 @@ DENSE_DIRECT_KERNELS = ("dense_1x2_direct", "dense_4x2_direct")
 #: Group skipping (``docs/kernels.md``, "Group skipping"): ``xdec`` / ``xdec4`` on the skip image
 #: of :mod:`xdecimate.sw.model.nm_skip`, which leaves out every all-zero group of 4 NZ slots.
 SKIP_KERNELS = ("xdec_skip", "xdec4_skip")
+#: Dense word skipping: ``dense_4x2`` on the dense skip image, which leaves out every word (4
+#: columns) of a quad of rows whose 16 weights are all zero.
+DENSE_SKIP_KERNELS = ("dense_4x2_skip",)
 SPARSE_KERNELS = ("sw", "sw_rq", "sw4", "xdec", "xdec4", *DIRECT_KERNELS, *SKIP_KERNELS)
 #: Kernel name -> the C ``xdk_kernel`` passed to ``xdk_fc`` / ``xdk_conv``.
 KERNELS: dict[str, str] = {
@@ -119,6 +123,7 @@ KERNELS: dict[str, str] = {
     "xdec4_direct": "xdk_xdec4_direct",
     "xdec_skip": "xdk_xdec_skip",
     "xdec4_skip": "xdk_xdec4_skip",
+    "dense_4x2_skip": "xdk_dense_4x2_skip",
 }
 #: Kernels with a 4-pixel block (need 4 pixels of scratch).
 QUAD_KERNELS = ("sw4", "xdec4", "xdec4_direct", "xdec4_skip")
@@ -312,6 +317,12 @@ class LayerCase:
         return skip_image(self.img)
 
     @cached_property
+    def dense_skip(self) -> DenseSkipImage:
+        """The dense skip image (all-zero words of row quads left out) ``dense_4x2_skip``
+        walks."""
+        return dense_skip_image(self.w)
+
+    @cached_property
     def golden(self) -> np.ndarray:
         """uint8 output (pixels, Cout)."""
         if isinstance(self.shape, FCShape):
@@ -465,8 +476,11 @@ def _layout(case: LayerCase, kernel: str) -> _Layout:
         xstride = kp
         x_bytes = s.h * s.w * s.cin
         col = (4 if kernel in QUAD_KERNELS else 2) * kp
-    w_bytes = (case.skip.nbytes if kernel in SKIP_KERNELS else case.img.nbytes) if sparse \
-        else s.cout * k4
+    if kernel in DENSE_SKIP_KERNELS:
+        w_bytes = case.dense_skip.nbytes
+    else:
+        w_bytes = (case.skip.nbytes if kernel in SKIP_KERNELS else case.img.nbytes) if sparse \
+            else s.cout * k4
     acc = (16 if kernel in QUAD_KERNELS else 8) * s.cout
     return _Layout(xstride=xstride, x_bytes=-(-x_bytes // 4) * 4, w_bytes=w_bytes,
                    y_bytes=s.npix * s.cout, acc_bytes=acc, col_bytes=col,
@@ -607,6 +621,8 @@ def c_weights(case: LayerCase, kernel: str, *, prefix: str = "xdk_") -> list[str
     s = case.shape
     if kernel in SKIP_KERNELS:
         w = _c_bytes(f"{prefix}w", case.skip.data)
+    elif kernel in DENSE_SKIP_KERNELS:
+        w = _c_bytes(f"{prefix}w", case.dense_skip.data)
     elif kernel in SPARSE_KERNELS:
         w = _c_bytes(f"{prefix}w", case.img.data)
     else:
@@ -671,7 +687,7 @@ def c_descriptor(case: LayerCase, kernel: str, *, name: str = "xdk_L", wgt: str 
             f.update(direct=1, grp_row=s.kw * s.cin * pat.n // (4 * pat.m),
                      dj=(s.w + 2 * s.pad) * s.cin * pat.n // pat.m)
     else:
-        k4 = lay.w_bytes // s.cout
+        k4 = -(-s.k // 4) * 4
         f.update(wstride=k4, kwords=k4 // 4)
         if _is_direct(case, kernel):
             f.update(direct=1)
@@ -985,7 +1001,7 @@ def hot_loop_function(kernel: str, pattern: Pattern) -> str:
         return f"xdk_block_sw_{pattern.n}_{pattern.m}{kernel.removeprefix('sw')}"
     if kernel in ("xdec", "xdec4", *DIRECT_KERNELS, *SKIP_KERNELS):
         return f"xdk_block_{kernel}_{'m4' if pattern.m == 4 else 'm816'}"
-    if kernel in DENSE_KERNELS or kernel in DENSE_DIRECT_KERNELS:
+    if kernel in DENSE_KERNELS or kernel in DENSE_DIRECT_KERNELS or kernel in DENSE_SKIP_KERNELS:
         return f"xdk_block_{kernel}"
     raise ValueError(f"kernel must be one of {sorted(KERNELS)}, not {kernel!r}")
 

@@ -206,26 +206,28 @@ SKIP_CASES = [(shape, kernel, pattern)
               for shape in (ck.FCShape(k=192, cout=5, tokens=7, name="fc_skip"),
                             ck.ConvShape(h=4, w=4, cin=16, cout=4, pad=1, name="conv_skip"))
               for kernel, pattern in (("xdec_skip", "1:4"), ("xdec4_skip", "1:8"),
-                                      ("xdec4_skip", "2:16"))]
+                                      ("xdec4_skip", "2:16"), ("dense_4x2_skip", "1:4"))]
 
 
 @pytest.mark.parametrize(("shape", "kernel", "pattern"), SKIP_CASES,
                          ids=[f"{s.label()}-{k}-{p}" for s, k, p in SKIP_CASES])
 def test_skip_kernels_bit_exact_on_the_extended_core_and_cycles_agree(shape, kernel, pattern):
-    """Group skipping: the row loop is a branch around hardware loops 1 (runs) and 0 (groups),
-    the counter re-based by a csrw per run; a row of zero groups runs one zero group."""
+    """Skipping: the row (quad) loop is a branch around hardware loops 1 (runs) and 0 (groups
+    / words), the counter re-based by a csrw per run (xdec) or the activation pointers stepped
+    (dense); a row of zero units runs one zero unit."""
     case = ck.make_case(shape, pattern)
     w = case.w.copy()
-    span = case.pattern.k_quantum
+    # the unit: a group of 4 NZ slots of a row, or (dense) a word of a quad of rows
+    rows, span = (4, 4) if kernel == "dense_4x2_skip" else (1, case.pattern.k_quantum)
     rng = np.random.default_rng(7)
-    for r in range(w.shape[0]):
+    for r in range(0, w.shape[0] - rows + 1, rows):
         for g in range(-(-w.shape[1] // span)):
-            if r == 0 or rng.random() < 0.4:
-                w[r, g * span:(g + 1) * span] = 0
+            if (r == 0 and w.shape[0] >= 2 * rows) or rng.random() < 0.4:
+                w[r:r + rows, g * span:(g + 1) * span] = 0
     rq = choose_requant(int(np.abs(w.astype(np.int64)).sum(axis=1).max()) * 255 + 1)
     case = ck.LayerCase(case.shape, case.pattern, case.x, w, case.bias, rq)
-    assert case.skip.skipped_groups > 0
-    assert case.skip.total_runs > case.shape.cout
+    simg = case.dense_skip if kernel == "dense_4x2_skip" else case.skip
+    assert simg.total_runs > case.shape.cout // rows
     elf = ck.build(case, kernel)
     c = xc.compare(elf, name=f"{case.label()} {kernel}", rtl=XDEC)
     _agree(c)

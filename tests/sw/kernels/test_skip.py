@@ -83,3 +83,81 @@ def test_skip_overhead_over_the_plain_kernels_is_per_row():
                          - ck.run_kernel(case, plain).kernel_cycles)
         per_row = (extra[1] - extra[0]) / 4
         assert per_row == 16, (kernel, extra)
+
+
+# --------------------------------------------------------------------------------------------
+# dense_4x2_skip: the unit is one word (4 columns) of a quad of rows
+
+
+def zero_units(case: ck.LayerCase, units: list[tuple[int, int]] | float, seed: int = 0
+               ) -> ck.LayerCase:
+    """``case`` with the (quad, word) units zeroed (a float: that share at random)."""
+    w = case.w.copy()
+    nw = -(-w.shape[1] // 4)
+    if isinstance(units, float):
+        rng = np.random.default_rng(seed)
+        units = [(q, j) for q in range(w.shape[0] // 4) for j in range(nw)
+                 if rng.random() < units]
+    for q, j in units:
+        w[4 * q:4 * q + 4, 4 * j:4 * j + 4] = 0
+    rq = choose_requant(max(1, 4 * int(np.abs(case.w.astype(np.int64)).sum(axis=1).max())
+                            * 255))
+    return ck.LayerCase(case.shape, case.pattern, case.x, w, case.bias, rq)
+
+
+@pytest.mark.parametrize("shape", [*SHAPES, ck.FCShape(k=32, cout=3, tokens=3, name="fc_tiny")],
+                         ids=lambda s: s.name)
+def test_dense_skip_kernel_is_bit_exact(shape):
+    """Dense weights (make_case prunes to 1:4; the dense kernels read the plain matrix), a
+    quad of zero words, leftover rows (cout mod 4) on the exact 1x2 loop."""
+    case = zero_units(ck.make_case(shape, "1:4"), 0.4)
+    if shape.cout >= 4:
+        case.w[:4] = 0
+        assert case.dense_skip.skipped_units > 0
+    assert ck.run_kernel(case, "dense_4x2_skip").bit_exact
+
+
+def test_dense_skip_costs():
+    """Per quad of rows and pixel pair: a skipped word at a run's end saves the 14-cycle body,
+    one that splits a run saves 14 − 5 (the new run's lhu, 2 adds, cv.setup, next lhu)."""
+    quads = 3
+    case = ck.make_case(ck.FCShape(k=64, cout=4 * quads, tokens=2), "1:4")
+
+    def cycles(words: list[int]) -> int:
+        c = zero_units(case, [(q, j) for q in range(quads) for j in words])
+        return ck.run_kernel(c, "dense_4x2_skip").kernel_cycles
+
+    full = cycles([])
+    assert full - cycles([15]) == quads * 14
+    assert full - cycles([0, 1]) == quads * 2 * 14
+    assert full - cycles([7]) == quads * (14 - 5)
+    assert full - cycles([3, 9]) == quads * 2 * (14 - 5)
+    # with nothing to skip: 11 cycles per quad and pixel pair over dense_4x2 (header, bias,
+    # one run, the branch), measured on 3 and 6 quads
+    extra = []
+    for q in (quads, 2 * quads):
+        c = ck.make_case(ck.FCShape(k=64, cout=4 * q, tokens=2), "1:4")
+        extra.append(ck.run_kernel(c, "dense_4x2_skip").kernel_cycles
+                     - ck.run_kernel(c, "dense_4x2").kernel_cycles)
+    assert extra[1] - extra[0] == quads * 11, extra
+
+
+def test_skip_policy_candidates():
+    from xdecimate.sw.deploy import policy
+
+    case = ck.make_case(ck.FCShape(k=64, cout=8, tokens=4), "1:8")
+    assert policy.candidates(case, True, "skip") == ("xdec4",)
+    assert "xdec4_skip" not in policy.candidates(case, True)
+    zeroed = zero_groups(case, [(0, 0), (3, 1)])
+    assert policy.candidates(zeroed, True, "skip") == ("xdec4", "xdec4_skip")
+    assert {"xdec_skip", "xdec4_skip"} <= set(policy.candidates(zeroed, True))
+    dense = ck.make_case(ck.FCShape(k=64, cout=8, tokens=4), "1:4")
+    dense = ck.LayerCase(dense.shape, dense.pattern, dense.x, np.ones((8, 64), np.int8),
+                         dense.bias, dense.rq)
+    assert policy.candidates(dense, False, "skip") == ("dense_4x2",)
+    assert policy.candidates(zero_units(dense, [(1, 2)]), False, "skip") == (
+        "dense_4x2", "dense_4x2_skip")
+    assert "dense_4x2_skip" in policy.candidates(zero_units(dense, [(1, 2)]), False)
+    kernel, measured = policy.choose(zeroed, True, "skip")
+    assert set(measured) == {"xdec4", "xdec4_skip"}
+    assert kernel == min(measured, key=measured.get)

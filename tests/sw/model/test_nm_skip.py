@@ -68,3 +68,30 @@ def test_bad_input():
     big = nm_format.compress(np.ones((1, 4097 * 16), np.int8) * 0, Pattern.parse("1:4"))
     with pytest.raises(ValueError, match="4097 groups"):
         nm_skip.skip_image(big)
+
+
+@pytest.mark.parametrize(("rows", "k"), [(8, 30), (9, 64), (3, 12), (16, 144), (4, 4)])
+@pytest.mark.parametrize("p_zero", [0.0, 0.5, 1.0])
+def test_dense_skip_image_bytes_encode_the_matrix(rows, k, p_zero):
+    rng = np.random.default_rng(rows * k)
+    w = rng.integers(-127, 128, size=(rows, k)).astype(np.int8)
+    for q in range(rows // 4):
+        for j in range(-(-k // 4)):
+            if rng.random() < p_zero:
+                w[4 * q:4 * q + 4, 4 * j:4 * j + 4] = 0
+    simg = nm_skip.dense_skip_image(w)
+    assert np.array_equal(nm_skip.dense_skip_matrix(simg), w)
+    zero = nm_skip.zero_units(w)
+    assert len(simg.runs) == rows // 4
+    for q, runs in enumerate(simg.runs):
+        kept = [j for j0, n in runs for j in range(j0, j0 + n)]
+        assert kept == (list(np.flatnonzero(~zero[q])) or [0])
+
+
+def test_dense_skip_bad_input():
+    with pytest.raises(TypeError, match="int8"):
+        nm_skip.dense_skip_image(np.zeros((4, 8), np.int16))
+    with pytest.raises(ValueError, match="empty"):
+        nm_skip.dense_skip_image(np.zeros((0, 8), np.int8))
+    with pytest.raises(ValueError, match="K = 65536"):
+        nm_skip.dense_skip_image(np.zeros((4, 65536), np.int8))

@@ -168,11 +168,13 @@ extern const xdk_kernel xdk_dense_1x2_direct; /* dense_1x2, conv without im2col 
 extern const xdk_kernel xdk_dense_4x2_direct; /* dense_4x2, conv without im2col */
 extern const xdk_kernel xdk_xdec_direct;  /* xdec, conv without im2col (direct walk) */
 extern const xdk_kernel xdk_xdec4_direct; /* xdec4, conv without im2col (direct walk) */
+extern const xdk_kernel xdk_dense_4x2_skip; /* dense_4x2 on a dense skip image (zero words) */
 extern const xdk_kernel xdk_xdec_skip;    /* xdec on a skip image: all-zero groups skipped */
 extern const xdk_kernel xdk_xdec4_skip;   /* xdec4 on a skip image */
 
 xdk_pair_block xdk_block_dense_1x2, xdk_block_dense_4x2;
 xdk_pair_block xdk_block_dense_1x2_direct, xdk_block_dense_4x2_direct;
+xdk_pair_block xdk_block_dense_4x2_skip;
 xdk_pair_block xdk_block_sw, xdk_block_sw_rq;
 xdk_one_block xdk_block_sw1, xdk_block_sw1_rq;
 void xdk_sw_interleave(const uint8_t *xa, const uint8_t *xb, uint8_t *ilv, uint32_t words);

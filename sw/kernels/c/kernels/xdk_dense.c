@@ -66,19 +66,22 @@ void xdk_block_dense_1x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *x
 
 /* Loop 0 of the 4x2 kernels: cv.setup + 14-instruction body.  Used by xdk_block_dense_4x2
  * (once per quad of rows) and xdk_block_dense_4x2_direct (once per kernel row). */
-#define XDK_DENSE4_LOOP                                                                       \
-    XDK_SETUP(0, "%[kq]", 15)                                                                 \
+#define XDK_DENSE4_LOOP XDK_DENSE4_LOOP_W("%[kq]", "t0", "t1", "t2")
+/* The same loop over CNT words with the weight rows 1..3 read through W1..W3 (the skip block
+ * passes %[p0] three times: its four rows' words are interleaved). */
+#define XDK_DENSE4_LOOP_W(CNT, W1, W2, W3)                                                    \
+    XDK_SETUP(0, CNT, 15)                                                                     \
     "0:\n\t"                                                                                  \
     XDK_LW_PI("t3", "%[pa]", 4)                                                               \
     XDK_LW_PI("t4", "%[pb]", 4)                                                               \
     XDK_LW_PI("t5", "%[p0]", 4)                                                               \
-    XDK_LW_PI("t6", "t0", 4)                                                                  \
+    XDK_LW_PI("t6", W1, 4)                                                                    \
     XDK_SDOTUSP_B("s3", "t3", "t5")                                                           \
     XDK_SDOTUSP_B("s4", "t4", "t5")                                                           \
-    XDK_LW_PI("s1", "t1", 4)                                                                  \
+    XDK_LW_PI("s1", W2, 4)                                                                    \
     XDK_SDOTUSP_B("s5", "t3", "t6")                                                           \
     XDK_SDOTUSP_B("s6", "t4", "t6")                                                           \
-    XDK_LW_PI("s2", "t2", 4)                                                                  \
+    XDK_LW_PI("s2", W3, 4)                                                                    \
     XDK_SDOTUSP_B("s7", "t3", "s1")                                                           \
     XDK_SDOTUSP_B("s8", "t4", "s1")                                                           \
     XDK_SDOTUSP_B("s9", "t3", "s2")                                                           \
@@ -139,6 +142,26 @@ void xdk_block_dense_1x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *x
     uint32_t rows = quads;                                                                    \
     const uint8_t *pa = xa, *pb = xb
 
+/* Leftover channels of the 4x2 blocks (cout mod 4 rows of plain dense weights at p0, their
+ * bias at pbias): the 1x2 kernel, results to oa / ob. */
+static void dense_4x2_leftover(const xdk_layer *L, const int8_t *p0, const int32_t *pbias,
+                               const uint8_t *xa, const uint8_t *xb, int32_t *oa, int32_t *ob) {
+    const uint32_t rest = L->cout & 3u;
+    if (!rest) {
+        return;
+    }
+    xdk_layer tail = *L;
+    tail.cout = rest;
+    tail.wgt = p0;
+    tail.bias = pbias;
+    int32_t tacc[6];
+    xdk_block_dense_1x2(&tail, xa, xb, tacc);
+    for (uint32_t i = 0; i < rest; i++) {
+        oa[i] = tacc[i];
+        ob[i] = tacc[rest + i];
+    }
+}
+
 void xdk_block_dense_4x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
                          int32_t *acc) {
     XDK_DENSE4_LOCALS;
@@ -146,20 +169,7 @@ void xdk_block_dense_4x2(const xdk_layer *L, const uint8_t *xa, const uint8_t *x
     if (quads) {
         XDK_DENSE4_ROWS(38, XDK_DENSE4_LOOP, "%[ws]"); /* 11 + 15 + 11 = 37 */
     }
-    const uint32_t rest = cout & 3u;
-    if (rest) {
-        /* Leftover channels: the 1x2 kernel on the last `rest` rows. */
-        xdk_layer tail = *L;
-        tail.cout = rest;
-        tail.wgt = p0;
-        tail.bias = pbias;
-        int32_t tacc[6];
-        xdk_block_dense_1x2(&tail, xa, xb, tacc);
-        for (uint32_t i = 0; i < rest; i++) {
-            oa[i] = tacc[i];
-            ob[i] = tacc[rest + i];
-        }
-    }
+    dense_4x2_leftover(L, p0, pbias, xa, xb, oa, ob);
 }
 
 /* ---- direct convolution (no im2col), kh = 3 ---------------------------------------------
@@ -220,4 +230,69 @@ __attribute__((noinline)) void xdk_block_dense_4x2_direct(const xdk_layer *L,
         /* Leftover channels: the direct 1x2 loop on the last `rest` rows, straight into acc. */
         dense_1x2_direct3(L, p0, pbias, rest, xa, xb, oa, ob);
     }
+}
+
+/* ---- 4x2 with word skipping (dense_4x2_skip) ------------------------------------------------
+ * Weights: the dense skip image of sw/model/nm_skip.py -- per quad of rows a header (u16 runs,
+ * u16 back = bytes the activation pointers advance over the quad), the runs (u16 delta: bytes
+ * from the previous run's end to this run's first word, u16 words n), then the kept words, each
+ * as the four rows' words (one pointer walks all four rows); then the cout mod 4 leftover rows
+ * as plain dense rows (the exact 1x2 kernel).  A word of a quad whose 16 weights are all zero
+ * is never visited.  Hardware loops may hold no branch: the quads are a software loop, loop 1
+ * runs over the runs (pa / pb stepped by delta), loop 0 over the run's words with the 14-
+ * instruction body of XDK_DENSE4_LOOP on interleaved weights; the next run's delta is loaded as
+ * loop 1's last instruction.  docs/kernels.md "Group skipping" has the measured costs. */
+#define XDK_DENSE4_SKIP_LOOP XDK_DENSE4_LOOP_W("%[grp]", "%[p0]", "%[p0]", "%[p0]")
+
+void xdk_block_dense_4x2_skip(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                              int32_t *acc) {
+    XDK_DENSE4_LOCALS;
+    uint32_t nr, tg, grp;
+    const uint8_t *pr;
+    if (quads) {
+        __asm__ volatile(
+            "20:\n\t"
+            XDK_LHU_PI("%[nr]", "%[p0]", 2)      /* runs (>= 1) */
+            XDK_LHU_PI("%[tg]", "%[p0]", 2)      /* back */
+            XDK_LW_PI("s3", "%[pbias]", 4)
+            XDK_LW_PI("s5", "%[pbias]", 4)
+            XDK_LW_PI("s7", "%[pbias]", 4)
+            XDK_LW_PI("s9", "%[pbias]", 4)
+            "mv %[pr], %[p0]\n\t"                /* the runs */
+            "slli %[grp], %[nr], 2\n\t"
+            "add %[p0], %[p0], %[grp]\n\t"       /* the kept words */
+            XDK_LHU_PI("t0", "%[pr]", 2)         /* delta of run 0 */
+            "mv s4, s3\n\t"
+            "mv s6, s5\n\t"
+            "mv s8, s7\n\t"
+            "mv s10, s9\n\t"
+            XDK_SETUP(1, "%[nr]", 20)
+            "21:\n\t"
+            XDK_LHU_PI("%[grp]", "%[pr]", 2)     /* n: words of the run */
+            "add %[pa], %[pa], t0\n\t"
+            "add %[pb], %[pb], t0\n\t"
+            XDK_DENSE4_SKIP_LOOP
+            XDK_LHU_PI("t0", "%[pr]", 2)         /* delta of the next run */
+            "22:\n\t"
+            XDK_HWLOOP_CHECK("21b", "22b", 19)
+            XDK_SW_PI("s3", "%[oa]", 4)
+            XDK_SW_PI("s5", "%[oa]", 4)
+            XDK_SW_PI("s7", "%[oa]", 4)
+            XDK_SW_PI("s9", "%[oa]", 4)
+            XDK_SW_PI("s4", "%[ob]", 4)
+            XDK_SW_PI("s6", "%[ob]", 4)
+            XDK_SW_PI("s8", "%[ob]", 4)
+            XDK_SW_PI("s10", "%[ob]", 4)
+            "sub %[pa], %[pa], %[tg]\n\t"
+            "sub %[pb], %[pb], %[tg]\n\t"
+            "addi %[rows], %[rows], -1\n\t"
+            "bnez %[rows], 20b\n\t"
+            : [p0] "+r"(p0), [pbias] "+r"(pbias), [oa] "+r"(oa), [ob] "+r"(ob),
+              [rows] "+r"(rows), [pa] "+r"(pa), [pb] "+r"(pb), [nr] "=&r"(nr), [tg] "=&r"(tg),
+              [grp] "=&r"(grp), [pr] "=&r"(pr)
+            :
+            : "memory", "t0", "t3", "t4", "t5", "t6", "s1", "s2", "s3", "s4", "s5", "s6", "s7",
+              "s8", "s9", "s10");
+    }
+    dense_4x2_leftover(L, p0, pbias, xa, xb, oa, ob);  /* plain rows after the quads */
 }
