@@ -24,7 +24,7 @@ from ..model.quant import requantize
 from ..net import intops
 from ..net.ir import Graph, Node
 
-__all__ = ["predict", "run_batch"]
+__all__ = ["predict", "run_batch", "run_node"]
 
 _I32 = (-(1 << 31), (1 << 31) - 1)
 
@@ -52,7 +52,8 @@ def _fc(node: Node, cols: np.ndarray) -> np.ndarray:
     return requantize(_acc32(acc, node), node.params["rq"])
 
 
-def _node(g: Graph, node: Node, xs: list[np.ndarray]) -> np.ndarray:
+def run_node(g: Graph, node: Node, xs: list[np.ndarray]) -> np.ndarray:
+    """The output codes (B, ...) of one ``node`` of quantized ``g`` on its batched inputs."""
     qp = g.qparams
     assert qp is not None
     op, a, p = node.op, node.attrs, node.params
@@ -149,7 +150,7 @@ def run_batch(graph: Graph, x: np.ndarray) -> np.ndarray:
     env: dict[str, np.ndarray] = {graph.input: x}
     env.update({c: np.broadcast_to(v, (bsz, *v.shape)) for c, v in graph.constants.items()})
     for node in graph.nodes:
-        y = _node(graph, node, [env[t] for t in node.inputs])
+        y = run_node(graph, node, [env[t] for t in node.inputs])
         if y.dtype != np.uint8 or y.shape != (bsz, *graph.shapes[node.output]):
             raise AssertionError(f"node {node.name!r}: got {y.dtype} {y.shape}, want uint8 "
                                  f"{(bsz, *graph.shapes[node.output])}")
