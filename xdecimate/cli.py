@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "area": "xdecimate.cmd_area:register",
     "bench": "xdecimate.cmd_bench:register",
     "net": "xdecimate.cmd_net:register",
+    "dse": "xdecimate.cmd_dse:register",
 }
 
 #: Error types of the project that a command may fail with: reported in one line, exit 1.

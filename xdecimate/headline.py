@@ -37,6 +37,7 @@ _N1 = ("1:4", "1:8", "1:16")
 BENCH, SELFCHECK, AREA = ("xdecimate.sw.bench.report", "xdecimate.sw.model.selfcheck",
                           "xdecimate.synth.report")
 NETWORKS, ACCURACY = "xdecimate.sw.deploy.report", "xdecimate.sw.train.report"
+APPROX = "xdecimate.sw.approx.report"
 
 
 def slug(heading: str) -> str:
@@ -105,8 +106,9 @@ def render(figures: Mapping[str, Any], headings: Mapping[str, str]) -> str:
     acc = figures.get("accuracy")
     rows.append(("Top-1 drop vs dense (1:8 / 1:16)", PAPER_CLAIMS["accuracy"],
                  _accuracy(acc), _link(headings, ACCURACY) if acc else "–"))
+    apx = figures.get("approx")
     rows.append(("Approximate kernels (Armeniakos et al., seed 002)", PAPER_CLAIMS["approx"],
-                 f"{todo} (issue #17)", "–"))
+                 _approx(apx), _link(headings, APPROX) if apx else "–"))
     target = bench.get("target")
     lines = ["## Headlines: the papers' claims and ours", "",
              "Ours: measured by this run on **one** CV32E40P core"
@@ -150,6 +152,21 @@ def _accuracy(acc: Any) -> str:
             + (f", {n:,} test images" if isinstance(n, int) else "")
             + ", small models trained here; the paper: CIFAR, ResNet18 / ViT-S)"
             ) if parts else "not measured yet (issue #16)"
+
+
+def _approx(apx: Any) -> str:
+    """The approximate-computing cell from ``figures["approx"]`` (sw/approx/report.py)."""
+    if not isinstance(apx, Mapping) or not apx.get("models"):
+        return "not measured yet (issue #17)"
+    names = {"cnn": "CNN", "vit": "ViT"}
+    parts = []
+    for m, f in apx["models"].items():
+        z, w = f.get("zero_loss"), f.get("within_1pp")
+        parts.append(f"{names.get(m, m)} {'−%.1f %%' % (100 * z) if z is not None else 'none'}"
+                     f" at 0 pp, {'−%.1f %%' % (100 * w) if w is not None else 'none'} at "
+                     "≤ 1 pp")
+    return ("; ".join(parts) + " latency vs int8 dense (`dense_4x2`), measured end to end "
+            "(Fashion-MNIST, one core" + (", **quick** DSE" if apx.get("quick") else "") + ")")
 
 
 def _area(doc: Any) -> str:

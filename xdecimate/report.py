@@ -29,6 +29,7 @@ SECTIONS: list[str] = [
     "xdecimate.sw.bench.report:report_section",
     "xdecimate.sw.deploy.report:report_section",
     "xdecimate.sw.train.report:report_section",
+    "xdecimate.sw.approx.report:report_section",
 ]
 
 

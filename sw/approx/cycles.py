@@ -11,7 +11,9 @@ choice and added up.  For one trained model (``arch``, ``base``):
 2. every search layer and every choice (:func:`.transform.choices`) is deployed alone -- its
    weights transformed by the choice, its input the exact model's activations on the same
    image -- under the same policy (:func:`xdecimate.sw.deploy.program.layer_kernel`, the ISS on
-   the single-layer program, checked bit for bit): the kernel's cycles ``k(layer, choice)``;
+   the single-layer program, checked bit for bit): the kernel's cycles ``k(layer, choice)``
+   (the plain kernels, :data:`PLAIN`, whose cycles do not depend on the values, once per
+   layer and pattern; the skip kernels per choice);
 3. ``layer(name, c) = step(name) + k(name, c) − k(name, exact)`` and
    ``rest = T − Σ step(search layers)``.
 
@@ -40,15 +42,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..deploy import policy as pol
 from ..deploy import program
 from ..deploy.run import read_tensor, run_program, step_cycles
 from ..net import golden
 from ..train import config as train_config
 from ..train import data
 from . import dse
-from .transform import Choice, apply, choices
+from .transform import SKIPS, Choice, apply, reachable
 
-__all__ = ["POLICY", "CycleTable", "check_prediction", "measure_table", "run_config"]
+__all__ = ["PLAIN", "POLICY", "CycleTable", "check_prediction", "measure_table", "run_config"]
 
 #: The deployment policy of every approximate configuration.
 POLICY = "skip"
@@ -128,13 +131,36 @@ def run_config(arch: str, base: str | None, config: dict[str, Choice], *,
     return sum(steps.values()), steps, {s.node: s.kernel or "" for s in prog.steps}
 
 
-def _measure(arch: str, base: str | None, name: str, choice: Choice) -> tuple[str, int]:
-    """(kernel, cycles) of layer ``name`` under ``choice`` (worker of :func:`measure_table`)."""
+#: Kernels whose cycles depend on the layer's shape and pattern only, not on the values of its
+#: weights or inputs (no data-dependent branch or division in them): measured once per layer
+#: and pattern.  The skip kernels' cycles depend on which units are zero: measured per choice.
+PLAIN = ("xdec4", "dense_4x2")
+
+
+def _measure(arch: str, base: str | None, name: str, pattern: str | None
+             ) -> dict[float, tuple[str, int]]:
+    """(kernel, cycles) of layer ``name`` at ``pattern`` for every skip ratio (worker of
+    :func:`measure_table`): what policy :data:`POLICY` chooses, the plain kernel measured once
+    (:data:`PLAIN`)."""
     g0, sig = dse.model(arch, base)
-    g = apply(g0, {name: choice}, sig)
     env = _activations(arch, base)
-    kernel, measured = program.layer_kernel(g, name, env[g.node(name).inputs[0]], POLICY)
-    return kernel, measured[kernel]
+    plain: dict[str, int] = {}
+
+    def measure(case, kernel: str) -> int:
+        if kernel in PLAIN and kernel in plain:
+            return plain[kernel]
+        c = pol.measure(case, kernel)
+        if kernel in PLAIN:
+            plain[kernel] = c
+        return c
+
+    out = {}
+    for skip in SKIPS:
+        g = apply(g0, {name: Choice(pattern, skip)}, sig)
+        kernel, measured = program.layer_kernel(g, name, env[g.node(name).inputs[0]], POLICY,
+                                                measure_fn=measure)
+        out[skip] = (kernel, measured[kernel])
+    return out
 
 
 @lru_cache(maxsize=2)
@@ -155,20 +181,21 @@ def measure_table(arch: str, base: str | None, *, executor: Executor | None = No
     total, steps, _ = run_config(arch, base, {})
     ex = dse.exact(arch, base)
     table = CycleTable(arch, base, total, steps, {n: ex[n] for n in names})
-    jobs = [(n, c) for n in names for c in choices(base)]
+    jobs = [(n, p) for n in names for p in reachable(base)]
     own = executor is None
     pool = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
     try:
-        futs = [pool.submit(_measure, arch, base, n, c) for n, c in jobs]
+        futs = [pool.submit(_measure, arch, base, n, p) for n, p in jobs]
         it: Iterable = zip(jobs, futs, strict=True)
         if progress:
             from rich.progress import track
 
             it = track(list(it), description=f"cycles {arch} {base or 'dense'}")
-        for (n, c), f in it:
-            kernel, cyc = f.result()
-            table.kcycles.setdefault(n, {})[_choice_key(c)] = cyc
-            table.kernel.setdefault(n, {})[_choice_key(c)] = kernel
+        for (n, p), f in it:
+            for skip, (kernel, cyc) in f.result().items():
+                key = _choice_key(Choice(p, skip))
+                table.kcycles.setdefault(n, {})[key] = cyc
+                table.kernel.setdefault(n, {})[key] = kernel
     finally:
         if own:
             pool.shutdown()

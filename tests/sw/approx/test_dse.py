@@ -174,10 +174,22 @@ def test_finalize_on_a_small_test_split(searched, monkeypatch):
     assert fin.dense.n == 300
     assert fin.dense.cycles == 20_000
     assert fin.dense.correct == dse.evaluate("vit", None, dse.exact("vit", None), (0, 300))[0]
-    assert [r.key for r in fin.front] == [r.key for r in dse.pareto(recs)]
+    cands = dse.near_front(recs, 1.0)
+    cands += [r for r in recs if r.kind == "base" and r not in cands]
+    assert {r.key for r in fin.front} <= {r.key for r in cands}
+    assert [r.key for r in dse.pareto(fin.front)] == [r.key for r in fin.front]
     assert all(r.n == 300 for r in fin.front)
-    assert fin.evaluated == 1 + len(fin.front)
+    assert fin.evaluated == 1 + len(cands)
     for pick, loss in ((fin.zero_loss, 0.0), (fin.within, 1.0)):
         ok = [r for r in fin.front if r.accuracy >= fin.dense.accuracy - loss]
         assert pick is (min(ok, key=lambda r: r.cycles) if ok else None)
     json.dumps(fin.to_json())
+
+
+def test_near_front_keeps_points_within_the_margin():
+    recs = [_rec(100, 80), _rec(110, 79), _rec(120, 85), _rec(130, 83), _rec(140, 86),
+            _rec(150, 70)]
+    assert [r.cycles for r in dse.near_front(recs, 0.0)] == [100, 120, 140]
+    assert [r.cycles for r in dse.near_front(recs, 2.0)] == [100, 110, 120, 130, 140]
+    assert dse.near_front(recs, 0.0) == dse.pareto(recs)
+

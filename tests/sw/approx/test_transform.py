@@ -179,3 +179,21 @@ def test_apply_rejects_a_significance_of_another_model(calib):
     sig = sg.Significance(g16, calib[:2], LAYERS[:1])
     with pytest.raises(ValueError, match="measured on other weights"):
         tr.apply(g8, {LAYERS[0]: Choice("1:16")}, sig)
+
+
+def test_apply_drops_the_golden_models_cached_image(model):
+    """golden.nm_image caches the compressed image in the node; a copy made after a golden run
+    must not carry the old weights' image (it did: the on-core check caught it)."""
+    from xdecimate.sw.net import golden
+
+    _, g, sig = model
+    x = np.ascontiguousarray(shipped.calibration_images()[0][:, :, None])
+    golden.run(g, x)                                   # fills the cache of g's N:M nodes
+    cfg = {n: Choice("1:16", 0.5) for n in LAYERS}
+    out = tr.apply(g, cfg, sig)
+    fresh = tr.apply(g, cfg, sig)
+    for n in LAYERS:
+        fresh.node(n).params.pop("image", None)
+    assert all("image" not in out.node(n).params for n in LAYERS)
+    assert np.array_equal(golden.run_output(out, x), golden.run_output(fresh, x))
+
