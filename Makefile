@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrap-stamp
 JOBS  ?= 2
 
-.PHONY: all test report soak bench lint bootstrap clean train net-full
+.PHONY: all test report soak bench lint bootstrap clean train net-full dse
 all: test
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
@@ -43,6 +43,12 @@ net-full: $(STAMP)
 	$(VENV)/bin/xdecimate net --network resnet18 --patterns 1:16 --skip-dense --target cv32e40p \
 	    --out build/net-full/resnet18-rtl
 
+
+# Approximate kernels: per-layer cycle tables on the ISS, the DSE over the six trained models of
+# each architecture, the Pareto front on all 10,000 test images, the picks on the ISS and the
+# RTL (the report's DSE section runs the same; build/ caches the ISS runs).
+dse: $(STAMP)
+	$(VENV)/bin/xdecimate dse --out build/dse
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

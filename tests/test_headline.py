@@ -74,3 +74,16 @@ def test_network_and_accuracy_rows_say_scope_and_units():
     assert "| – / – / 1.50× (full size, one core) |" in md
     assert "CNN -0.40 / -1.25 pp; ViT 0.80 / nan pp below int8 dense" in md
     assert "[Accuracy: y](#accuracy-y)" in md
+
+
+def test_approx_row_gives_both_models_reductions_and_links():
+    md = headline.render({}, {})
+    assert "| Approximate kernels (Armeniakos et al., seed 002) | 21 % lower latency, no " \
+           "Top-1 loss | not measured yet (issue #17) | – |" in md
+    figures = {"approx": {"models": {"cnn": {"zero_loss": 0.123, "within_1pp": 0.4567},
+                                     "vit": {"zero_loss": None, "within_1pp": 0.05}},
+                          "quick": True}}
+    md = headline.render(figures, {headline.APPROX: "Approximate kernels: z"})
+    assert "CNN −12.3 % at 0 pp, −45.7 % at ≤ 1 pp; ViT none at 0 pp, −5.0 % at ≤ 1 pp " \
+           "latency vs int8 dense (`dense_4x2`), measured end to end (Fashion-MNIST, one core, " \
+           "**quick** DSE) | [Approximate kernels: z](#approximate-kernels-z) |" in md
