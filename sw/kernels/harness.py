@@ -23,8 +23,8 @@ For one layer shape, one pattern and one kernel this module
 Kernels: ``dense_1x2``, ``dense_4x2`` (dense baselines), ``sw``, ``sw_rq``, ``sw4`` (software
 N:M sparse), ``xdec``, ``xdec4`` (xDecimate), and the im2col-free convolution variants
 ``xdec_direct``, ``xdec4_direct``, ``dense_1x2_direct``, ``dense_4x2_direct``, and the
-group-skipping ``xdec_skip``, ``xdec4_skip`` and ``dense_4x2_skip`` (walk the skip images of
-:mod:`xdecimate.sw.model.nm_skip`).  Layouts and loops are described in ``docs/kernels.md``.
+skipping ``xdec_skip``, ``xdec4_skip``, ``sw4_skip`` and ``dense_4x2_skip`` (they walk the skip
+images of :mod:`xdecimate.sw.model.nm_skip`).  Layouts and loops: ``docs/kernels.md``.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ DIRECT_KERNELS = ("xdec_direct", "xdec4_direct")
 DENSE_DIRECT_KERNELS = ("dense_1x2_direct", "dense_4x2_direct")
 #: Group skipping (``docs/kernels.md``, "Group skipping"): ``xdec`` / ``xdec4`` on the skip image
 #: of :mod:`xdecimate.sw.model.nm_skip`, which leaves out every all-zero group of 4 NZ slots.
-SKIP_KERNELS = ("xdec_skip", "xdec4_skip")
+SKIP_KERNELS = ("xdec_skip", "xdec4_skip", "sw4_skip")
 #: Dense word skipping: ``dense_4x2`` on the dense skip image, which leaves out every word (4
 #: columns) of a quad of rows whose 16 weights are all zero.
 DENSE_SKIP_KERNELS = ("dense_4x2_skip",)
@@ -124,11 +124,12 @@ KERNELS: dict[str, str] = {
     "xdec_skip": "xdk_xdec_skip",
     "xdec4_skip": "xdk_xdec4_skip",
     "dense_4x2_skip": "xdk_dense_4x2_skip",
+    "sw4_skip": "xdk_sw4_skip",
 }
 #: Kernels with a 4-pixel block (need 4 pixels of scratch).
-QUAD_KERNELS = ("sw4", "xdec4", "xdec4_direct", "xdec4_skip")
+QUAD_KERNELS = ("sw4", "xdec4", "xdec4_direct", "xdec4_skip", "sw4_skip")
 #: Software-sparse kernels: they interleave each pixel pair into a scratch buffer (``ilv``).
-SW_KERNELS = ("sw", "sw_rq", "sw4")
+SW_KERNELS = ("sw", "sw_rq", "sw4", "sw4_skip")
 #: Marked regions (``xdk.h``): region r starts with mark 2r and ends with mark 2r + 1.
 REGIONS: dict[str, int] = {"kernel": 1, "im2col": 2, "matmul": 3, "requant": 4,
                            "interleave": 5, "pad": 6}
@@ -995,8 +996,8 @@ def hot_loops(elf: Path, function: str) -> list[LoopShape]:
 
 #: The block function holding the hot loop that runs for (kernel, N, M).
 def hot_loop_function(kernel: str, pattern: Pattern) -> str:
-    if kernel == "sw4":
-        return f"xdk_block_sw4_{pattern.n}_{pattern.m}"
+    if kernel in ("sw4", "sw4_skip"):
+        return f"xdk_block_{kernel}_{pattern.n}_{pattern.m}"
     if kernel in SW_KERNELS:
         return f"xdk_block_sw_{pattern.n}_{pattern.m}{kernel.removeprefix('sw')}"
     if kernel in ("xdec", "xdec4", *DIRECT_KERNELS, *SKIP_KERNELS):

@@ -206,7 +206,8 @@ SKIP_CASES = [(shape, kernel, pattern)
               for shape in (ck.FCShape(k=192, cout=5, tokens=7, name="fc_skip"),
                             ck.ConvShape(h=4, w=4, cin=16, cout=4, pad=1, name="conv_skip"))
               for kernel, pattern in (("xdec_skip", "1:4"), ("xdec4_skip", "1:8"),
-                                      ("xdec4_skip", "2:16"), ("dense_4x2_skip", "1:4"))]
+                                      ("xdec4_skip", "2:16"), ("dense_4x2_skip", "1:4"),
+                                      ("sw4_skip", "2:8"))]
 
 
 @pytest.mark.parametrize(("shape", "kernel", "pattern"), SKIP_CASES,

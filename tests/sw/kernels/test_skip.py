@@ -1,10 +1,12 @@
-"""Group-skipping kernels (xdec_skip, xdec4_skip): bit-exact, and what a skipped group saves.
+"""Skipping kernels (xdec_skip, xdec4_skip, sw4_skip, dense_4x2_skip): bit-exact, and what a
+skipped unit saves.
 
 The skip kernels walk the skip image (sw/model/nm_skip.py) and never visit an all-zero group
 of 4 NZ slots.  Measured on the ISS (cycle-exact with the CV32E40P RTL, tests/sim): a group
 skipped at the end of a run saves exactly one loop-0 body per row and pixel chunk (12 cycles
-for the 1 x 2 loop, 22 for the 1 x 4), one that splits a run saves the body minus the 6 cycles
-of the new run's counter re-base; docs/kernels.md "Group skipping".
+for the 1 x 2 loop, 22 for the 1 x 4, 28 for the software-sparse 1 x 4), one that splits a run
+saves the body minus the new run's set-up (6 cycles with a counter re-base, 5 for sw4_skip's
+group-base add); docs/kernels.md "Group skipping".
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from xdecimate.sw.model.nm_format import Pattern
 from xdecimate.sw.model.quant import choose_requant
 
 PATTERNS = ("1:4", "1:8", "1:16", "2:4", "2:8", "2:16")
-BODY = {"xdec_skip": 12, "xdec4_skip": 22}
-RUN_COST = 6
+BODY = {"xdec_skip": 12, "xdec4_skip": 22, "sw4_skip": 28}
+RUN_COST = {"xdec_skip": 6, "xdec4_skip": 6, "sw4_skip": 5}
 
 
 def zero_groups(case: ck.LayerCase, groups: list[tuple[int, int]] | float, seed: int = 0
@@ -53,9 +55,10 @@ def test_skip_kernels_are_bit_exact(shape, pattern):
         assert ck.run_kernel(case, kernel).bit_exact
 
 
-@pytest.mark.parametrize(("kernel", "tokens"), [("xdec_skip", 2), ("xdec4_skip", 4)])
+@pytest.mark.parametrize(("kernel", "tokens"), [("xdec_skip", 2), ("xdec4_skip", 4),
+                                               ("sw4_skip", 4)])
 @pytest.mark.parametrize("pattern", ["1:4", "1:16", "2:8"])
-def test_a_skipped_group_costs_nothing_and_a_new_run_six_cycles(kernel, tokens, pattern):
+def test_a_skipped_group_costs_nothing_and_a_new_run_a_few_cycles(kernel, tokens, pattern):
     span = Pattern.parse(pattern).k_quantum
     rows = 5
     case = ck.make_case(ck.FCShape(k=8 * span, cout=rows, tokens=tokens), pattern)
@@ -69,8 +72,9 @@ def test_a_skipped_group_costs_nothing_and_a_new_run_six_cycles(kernel, tokens, 
     assert full - cycles([7]) == rows * body          # the run gets shorter
     assert full - cycles([6, 7]) == rows * 2 * body
     assert full - cycles([0]) == rows * body          # the run starts later
-    assert full - cycles([3]) == rows * (body - RUN_COST)   # two runs
-    assert full - cycles([2, 5]) == rows * 2 * (body - RUN_COST)  # three runs
+    run = RUN_COST[kernel]
+    assert full - cycles([3]) == rows * (body - run)        # two runs
+    assert full - cycles([2, 5]) == rows * 2 * (body - run)  # three runs
 
 
 def test_skip_overhead_over_the_plain_kernels_is_per_row():

@@ -92,6 +92,14 @@
     XDK_SW_PI(D, "%[od]", 4)                                                                  \
     "add %[pv], t0, %[skip]\n\t"
 
+/* Row tail of the skip blocks (xdk_xdec.c, xdk_sw.c): step %[pv] from the end of the kept
+ * index units (t0) to the next record, and the row branch. */
+#define XDK_SKIP_ROW_NEXT                                                                     \
+    "addi t0, t0, 3\n\t"                                                                      \
+    "andi %[pv], t0, -4\n\t"                                                                  \
+    "addi %[rows], %[rows], -1\n\t"                                                           \
+    "bnez %[rows], 20b\n\t"
+
 /* ---- layer descriptor --------------------------------------------------------------------- */
 enum { XDK_FC = 0, XDK_CONV = 1 };
 
@@ -169,6 +177,7 @@ extern const xdk_kernel xdk_dense_4x2_direct; /* dense_4x2, conv without im2col 
 extern const xdk_kernel xdk_xdec_direct;  /* xdec, conv without im2col (direct walk) */
 extern const xdk_kernel xdk_xdec4_direct; /* xdec4, conv without im2col (direct walk) */
 extern const xdk_kernel xdk_dense_4x2_skip; /* dense_4x2 on a dense skip image (zero words) */
+extern const xdk_kernel xdk_sw4_skip;     /* sw4 on a skip image: all-zero groups skipped */
 extern const xdk_kernel xdk_xdec_skip;    /* xdec on a skip image: all-zero groups skipped */
 extern const xdk_kernel xdk_xdec4_skip;   /* xdec4 on a skip image */
 
@@ -181,6 +190,8 @@ void xdk_sw_interleave(const uint8_t *xa, const uint8_t *xb, uint8_t *ilv, uint3
 void xdk_sw_interleave4(const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,
                         const uint8_t *xd, uint8_t *ilv, uint32_t words);
 xdk_quad_block xdk_block_sw4;
+xdk_quad_block xdk_block_sw4_skip;
+xdk_pair_block xdk_block_sw4_skip_pair;
 xdk_pair_block xdk_block_xdec;
 xdk_quad_block xdk_block_xdec4;
 /* The variants the dispatchers above call (one hot loop each). */

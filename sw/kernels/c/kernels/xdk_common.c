@@ -295,3 +295,4 @@ const xdk_kernel xdk_xdec4_direct = {xdk_block_xdec, xdk_block_xdec4, 0, 0,
 const xdk_kernel xdk_xdec_skip = {xdk_block_xdec_skip, 0, 0, 0};
 const xdk_kernel xdk_xdec4_skip = {xdk_block_xdec_skip, xdk_block_xdec4_skip, 0, 0};
 const xdk_kernel xdk_dense_4x2_skip = {xdk_block_dense_4x2_skip, 0, 0, 0};
+const xdk_kernel xdk_sw4_skip = {xdk_block_sw4_skip_pair, xdk_block_sw4_skip, 0, 0};

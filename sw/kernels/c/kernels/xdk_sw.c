@@ -296,6 +296,38 @@ void xdk_sw_interleave4(const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,
         : "memory");
 }
 
+/* The 28-instruction body of the quad loop (one group, 16 MACs): XDK_SW_QUAD and
+ * XDK_SW_QUAD_SKIP. */
+#define XDK_SW4_LOOP_BODY(LOADU, UB, B, LM, O1, O2, O3, SPAN4)                                \
+    LOADU("t1", "t0", UB)                                                                     \
+    XDK_LW_PI("t2", "%[pv]", 4)                                                               \
+    ASM_XCV_INSERT("s4", "t1", LM - 1, 2)        /* lane 0: P = G | 4 idx0 */                 \
+    "srli t3, t1, " XDK_STR(B) "\n\t"                                                         \
+    "lw t4, 0(s4)\n\t"                           /* [D0 C0 B0 A0] */                          \
+    ASM_XCV_INSERT("s4", "t3", LM - 1, 2)                                                     \
+    "srli t3, t1, " XDK_STR(2 * B) "\n\t"                                                     \
+    "lw t5, " XDK_STR(O1) "(s4)\n\t"                                                          \
+    ASM_XCV_INSERT("s4", "t3", LM - 1, 2)                                                     \
+    "srli t3, t1, " XDK_STR(3 * B) "\n\t"                                                     \
+    "lw t6, " XDK_STR(O2) "(s4)\n\t"                                                          \
+    ASM_XCV_INSERT("s4", "t3", LM - 1, 2)                                                     \
+    "mv s2, t4\n\t"                                                                           \
+    "lw s1, " XDK_STR(O3) "(s4)\n\t"                                                          \
+    ASM_XCV_SHUFFLE2_B("s2", "t5", "s5")         /* [B1 B0 A1 A0] */                          \
+    ASM_XCV_SHUFFLE2_B("t4", "t5", "s6")         /* [D1 D0 C1 C0] */                          \
+    "mv s3, t6\n\t"                                                                           \
+    ASM_XCV_SHUFFLE2_B("s3", "s1", "s5")         /* [B3 B2 A3 A2] */                          \
+    ASM_XCV_SHUFFLE2_B("t6", "s1", "s6")         /* [D3 D2 C3 C2] */                          \
+    "addi s4, s4, " XDK_STR(SPAN4) "\n\t"                                                     \
+    ASM_XCV_PACK("t5", "s3", "s2")               /* A3 A2 A1 A0 */                            \
+    ASM_XCV_PACK_H("s1", "s3", "s2")             /* B3 B2 B1 B0 */                            \
+    ASM_XCV_PACK("s2", "t6", "t4")               /* C */                                      \
+    ASM_XCV_PACK_H("s3", "t6", "t4")             /* D */                                      \
+    XDK_SDOTUSP_B("s7", "t5", "t2")                                                           \
+    XDK_SDOTUSP_B("s8", "s1", "t2")                                                           \
+    XDK_SDOTUSP_B("s9", "s2", "t2")                                                           \
+    XDK_SDOTUSP_B("s10", "s3", "t2")
+
 /* (index load, unit bytes, field bits, log2 M, lane offsets 1..3 in the 4-way buffer, group
  * span there) */
 #define XDK_SW_QUAD(LOADU, UB, B, LM, O1, O2, O3, SPAN4)                                     \
@@ -312,34 +344,7 @@ void xdk_sw_interleave4(const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,
         "mv s10, s7\n\t"                                                                      \
         XDK_SETUP(0, "%[grp]", 29)                                                            \
         "0:\n\t"                                                                              \
-        LOADU("t1", "t0", UB)                                                                 \
-        XDK_LW_PI("t2", "%[pv]", 4)                                                           \
-        ASM_XCV_INSERT("s4", "t1", LM - 1, 2)        /* lane 0: P = G | 4 idx0 */             \
-        "srli t3, t1, " XDK_STR(B) "\n\t"                                                     \
-        "lw t4, 0(s4)\n\t"                           /* [D0 C0 B0 A0] */                      \
-        ASM_XCV_INSERT("s4", "t3", LM - 1, 2)                                                 \
-        "srli t3, t1, " XDK_STR(2 * B) "\n\t"                                                 \
-        "lw t5, " XDK_STR(O1) "(s4)\n\t"                                                      \
-        ASM_XCV_INSERT("s4", "t3", LM - 1, 2)                                                 \
-        "srli t3, t1, " XDK_STR(3 * B) "\n\t"                                                 \
-        "lw t6, " XDK_STR(O2) "(s4)\n\t"                                                      \
-        ASM_XCV_INSERT("s4", "t3", LM - 1, 2)                                                 \
-        "mv s2, t4\n\t"                                                                       \
-        "lw s1, " XDK_STR(O3) "(s4)\n\t"                                                      \
-        ASM_XCV_SHUFFLE2_B("s2", "t5", "s5")         /* [B1 B0 A1 A0] */                      \
-        ASM_XCV_SHUFFLE2_B("t4", "t5", "s6")         /* [D1 D0 C1 C0] */                      \
-        "mv s3, t6\n\t"                                                                       \
-        ASM_XCV_SHUFFLE2_B("s3", "s1", "s5")         /* [B3 B2 A3 A2] */                      \
-        ASM_XCV_SHUFFLE2_B("t6", "s1", "s6")         /* [D3 D2 C3 C2] */                      \
-        "addi s4, s4, " XDK_STR(SPAN4) "\n\t"                                                 \
-        ASM_XCV_PACK("t5", "s3", "s2")               /* A3 A2 A1 A0 */                        \
-        ASM_XCV_PACK_H("s1", "s3", "s2")             /* B3 B2 B1 B0 */                        \
-        ASM_XCV_PACK("s2", "t6", "t4")               /* C */                                  \
-        ASM_XCV_PACK_H("s3", "t6", "t4")             /* D */                                  \
-        XDK_SDOTUSP_B("s7", "t5", "t2")                                                       \
-        XDK_SDOTUSP_B("s8", "s1", "t2")                                                       \
-        XDK_SDOTUSP_B("s9", "s2", "t2")                                                       \
-        XDK_SDOTUSP_B("s10", "s3", "t2")                                                      \
+        XDK_SW4_LOOP_BODY(LOADU, UB, B, LM, O1, O2, O3, SPAN4)                               \
         "1:\n\t"                                                                              \
         XDK_HWLOOP_CHECK("0b", "1b", 28)                                                      \
         XDK_QUAD_ROW_TAIL("s7", "s8", "s9", "s10")                                            \
@@ -390,4 +395,96 @@ void xdk_block_sw4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, con
     case 64 + 16: xdk_block_sw4_2_16(L, xa, xb, xc, xd, acc); break;
     default: hal_exit(3);
     }
+}
+
+/* ---- 1 x 4 with group skipping (sw4_skip) ----------------------------------------------------
+ * The quad loop above on the skip image of sw/model/nm_skip.py (docs/kernels.md "Group
+ * skipping"): all-zero groups are never visited.  A run starts at group g0: the group base in
+ * the 4-way buffer is ilv + g0 * SPAN4 (the loop then steps it by SPAN4 as before), so a run
+ * costs cv.lhu n, slli, add, cv.setup and the next run's cv.lhu g0.  Rows are a software loop
+ * (no branch in a hardware loop), loop 1 runs over the runs, loop 0 over the groups.  t1 / t2
+ * / t3 hold the run count, the run length and g0 outside loop 0 (cv.setup has consumed them
+ * before they are overwritten).  Odd pixels run the quad block with the last pixel repeated
+ * (xdk_block_sw4_skip_pair; the acc rows of the repeats are scratch). */
+#define XDK_SW_QUAD_SKIP(LOADU, UB, B, LM, O1, O2, O3, SPAN4, LOGSPAN4)                      \
+    __asm__ volatile(                                                                         \
+        "li s5, 0x05010400\n\t"                                                               \
+        "li s6, 0x07030602\n\t"                                                               \
+        "20:\n\t"                                                                             \
+        XDK_LHU_PI("t1", "%[pv]", 2)                 /* runs (>= 1) */                        \
+        XDK_LHU_PI("t2", "%[pv]", 2)                 /* value bytes */                        \
+        XDK_LW_PI("s7", "%[pbias]", 4)                                                        \
+        "mv %[pr], %[pv]\n\t"                                                                 \
+        "slli t3, t1, 2\n\t"                                                                  \
+        "add %[pv], %[pv], t3\n\t"                   /* the values */                         \
+        "add t0, %[pv], t2\n\t"                      /* the index units */                    \
+        XDK_LHU_PI("t3", "%[pr]", 2)                 /* g0 of run 0 */                        \
+        "mv s8, s7\n\t"                                                                       \
+        "mv s9, s7\n\t"                                                                       \
+        "mv s10, s7\n\t"                                                                      \
+        XDK_SETUP(1, "t1", 34)                                                                \
+        "21:\n\t"                                                                             \
+        XDK_LHU_PI("t2", "%[pr]", 2)                 /* n */                                  \
+        "slli t3, t3, " XDK_STR(LOGSPAN4) "\n\t"                                              \
+        "add s4, %[ilv], t3\n\t"                     /* group base of g0 */                   \
+        XDK_SETUP(0, "t2", 29)                                                                \
+        "0:\n\t"                                                                              \
+        XDK_SW4_LOOP_BODY(LOADU, UB, B, LM, O1, O2, O3, SPAN4)                               \
+        "1:\n\t"                                                                              \
+        XDK_HWLOOP_CHECK("0b", "1b", 28)                                                      \
+        XDK_LHU_PI("t3", "%[pr]", 2)                 /* g0 of the next run */                 \
+        "22:\n\t"                                                                             \
+        XDK_HWLOOP_CHECK("21b", "22b", 33)                                                    \
+        XDK_SW_PI("s7", "%[oa]", 4)                                                           \
+        XDK_SW_PI("s8", "%[ob]", 4)                                                           \
+        XDK_SW_PI("s9", "%[oc]", 4)                                                           \
+        XDK_SW_PI("s10", "%[od]", 4)                                                          \
+        XDK_SKIP_ROW_NEXT                                                                     \
+        : XDK_QUAD_OUTPUTS, [pr] "=&r"(pr)                                                    \
+        : [ilv] "r"(ilv)                                                                      \
+        : "memory", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "s1", "s2", "s3", "s4", "s5",   \
+          "s6", "s7", "s8", "s9", "s10")
+
+/* The quad lists above with log2 of the quad span appended. */
+#define XDK_SW4S_EXPAND(...) XDK_SW_QUAD_SKIP(__VA_ARGS__)
+#define XDK_SW4_SKIP_FN(N, M, LOGSPAN4)                                                       \
+    __attribute__((noinline)) void xdk_block_sw4_skip_##N##_##M(                              \
+        const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,         \
+        const uint8_t *xd, int32_t *acc) {                                                    \
+        const uint8_t *pv = (const uint8_t *)L->wgt;                                          \
+        const int32_t *pbias = L->bias;                                                       \
+        const uint32_t cout = L->cout;                                                        \
+        uint32_t rows = cout;                                                                 \
+        const uint8_t *pr;                                                                    \
+        XDK_NM_OUT4;                                                                          \
+        uint8_t *ilv = L->ilv;                                                                \
+        XDK_BEGIN(XDK_R_ILV);                                                                 \
+        xdk_sw_interleave4(xa, xb, xc, xd, ilv, L->xwords);                                   \
+        XDK_END(XDK_R_ILV);                                                                   \
+        XDK_SW4S_EXPAND(XDK_SW4_##N##_##M, LOGSPAN4);                                         \
+    }
+XDK_SW4_SKIP_FN(1, 4, 6)
+XDK_SW4_SKIP_FN(1, 8, 7)
+XDK_SW4_SKIP_FN(1, 16, 8)
+XDK_SW4_SKIP_FN(2, 4, 5)
+XDK_SW4_SKIP_FN(2, 8, 6)
+XDK_SW4_SKIP_FN(2, 16, 7)
+
+void xdk_block_sw4_skip(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                        const uint8_t *xc, const uint8_t *xd, int32_t *acc) {
+    switch (L->n * 32u + L->m) {
+    case 32 + 4: xdk_block_sw4_skip_1_4(L, xa, xb, xc, xd, acc); break;
+    case 32 + 8: xdk_block_sw4_skip_1_8(L, xa, xb, xc, xd, acc); break;
+    case 32 + 16: xdk_block_sw4_skip_1_16(L, xa, xb, xc, xd, acc); break;
+    case 64 + 4: xdk_block_sw4_skip_2_4(L, xa, xb, xc, xd, acc); break;
+    case 64 + 8: xdk_block_sw4_skip_2_8(L, xa, xb, xc, xd, acc); break;
+    case 64 + 16: xdk_block_sw4_skip_2_16(L, xa, xb, xc, xd, acc); break;
+    default: hal_exit(3);
+    }
+}
+
+/* One or two pixels: the quad block with the last pixel repeated (acc holds 4 * cout words). */
+void xdk_block_sw4_skip_pair(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
+                             int32_t *acc) {
+    xdk_block_sw4_skip(L, xa, xb, xb, xb, acc);
 }

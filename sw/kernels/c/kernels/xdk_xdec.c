@@ -270,14 +270,6 @@ void xdk_block_xdec4_direct(const xdk_layer *L, const uint8_t *xa, const uint8_t
     "22:\n\t"                                                                                 \
     XDK_HWLOOP_CHECK("21b", "22b", NRUN - 1)
 
-/* Row tail: step %[pv] from the end of the kept index units (t0) to the next record, and the
- * row branch. */
-#define XDK_SKIP_ROW_NEXT                                                                     \
-    "addi t0, t0, 3\n\t"                                                                      \
-    "andi %[pv], t0, -4\n\t"                                                                  \
-    "addi %[rows], %[rows], -1\n\t"                                                           \
-    "bnez %[rows], 20b\n\t"
-
 /* Locals of the skip blocks (the row-loop operands, the temporaries, the CSR value CSR). */
 #define XDK_SKIP_LOCALS(CSR)                                                                  \
     const uint8_t *pv = (const uint8_t *)L->wgt;                                              \
