@@ -112,6 +112,11 @@ def test_spec_options_exclusive(capsys):
     (["verilog", "--out", "x", "--config", "huge"], "invalid choice: 'huge'"),
     (["report", "--quick=yes"], "ignored explicit argument 'yes'"),
     (["bench", "--patterns"], "expected one argument"),
+    (["dse", "--arch", "resnet"], "invalid choice: 'resnet'"),
+    (["dse", "--bases", "3:8"], "invalid choice: '3:8'"),
+    (["dse", "--search-images", "0"], "must be a positive integer, not 0"),
+    (["dse", "--search-images", "20000"], "the test split has 10,000 images, not 20000"),
+    (["dse", "--workers", "two"], "must be a positive integer, not 'two'"),
 ])
 def test_bad_values(capsys, tripwire, argv, fragment):
     usage_error(capsys, argv, fragment)
@@ -159,7 +164,7 @@ def test_patterns_arg_accepts_and_normalises():
 # --out
 # --------------------------------------------------------------------------------------------
 
-OUT_COMMANDS = [["report"], ["bench", "--quick"], ["area", "--no-timing"], ["verilog"]]
+OUT_COMMANDS = [["report"], ["bench", "--quick"], ["area", "--no-timing"], ["verilog"], ["dse"]]
 
 
 @pytest.mark.parametrize("argv", OUT_COMMANDS, ids=lambda a: a[0])
