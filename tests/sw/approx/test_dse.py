@@ -181,7 +181,8 @@ def test_finalize_on_a_small_test_split(searched, monkeypatch):
     assert all(r.n == 300 for r in fin.front)
     assert fin.evaluated == 1 + len(cands)
     for pick, loss in ((fin.zero_loss, 0.0), (fin.within, 1.0)):
-        ok = [r for r in fin.front if r.accuracy >= fin.dense.accuracy - loss]
+        ok = [r for r in fin.front if r.accuracy >= fin.dense.accuracy - loss
+              and not (r.base is None and r.config == dse.exact("vit", None))]
         assert pick is (min(ok, key=lambda r: r.cycles) if ok else None)
     json.dumps(fin.to_json())
 
