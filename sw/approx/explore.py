@@ -144,8 +144,9 @@ def run_arch(arch: str, *, out: Path, bases: Sequence[str | None] = BASES,
         rec = next(r for r in records if r.base == b and r.kind == "base")
         exact_runs[b or "dense"] = {"cycles": tables[b].total, "accuracy_search": rec.accuracy}
     fig_path = out / f"pareto-{arch}.png"
-    dense_rec = dse.Record(arch, None, final.dense.config, final.dense.correct, final.dense.n,
-                           dense_total, "base")
+    # the plot's points are search accuracies: anchor it on the dense model's on the same images
+    ref = next((r for r in records if r.base is None and r.kind == "base"), final.dense)
+    dense_rec = dse.Record(arch, None, ref.config, ref.correct, ref.n, dense_total, "base")
     dse.plot_pareto(records, fig_path, anchor=dense_rec, references=PAPER_POINTS[arch],
                     title=f"{arch.upper()} (Fashion-MNIST): every evaluated configuration, "
                           f"{search_images:,} test images")
