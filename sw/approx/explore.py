@@ -205,7 +205,7 @@ def markdown(doc: dict[str, object]) -> str:
             f"prediction = golden |")
     closest = doc.get("closest")
     if closest is not None:
-        lines += ["", f"Smallest loss of any approximation on the front: "
+        lines += ["", f"Most accurate approximation on the front: "
                   f"{closest['describe']} (base {closest['base'] or 'dense'}): top-1 "
                   f"{closest['accuracy']:.2f} % ({closest['accuracy'] - d_a:+.2f} pp) at "
                   f"{closest['cycles']:,} cycles ({closest['cycles'] / d_c - 1:+.1%} latency, "
