@@ -192,7 +192,8 @@ def headline_figures(res: BenchResult) -> dict[str, object]:
     layers = {r.layer: r.kind for r in res.runs}
     patterns = sorted({r.pattern for r in res.runs if r.kernel in ck.SPARSE_KERNELS},
                       key=_pat_order)
-    fams = {"sw": ck.SW_KERNELS, "xdec": XDEC_FAMILY}
+    fams = {"sw": tuple(k for k in ck.SW_KERNELS if k not in ck.SKIP_KERNELS),
+            "xdec": XDEC_FAMILY}
 
     def best(layer: str, pattern: str, kernels: tuple[str, ...]) -> int | None:
         c = [by[(layer, pattern, k)] for k in kernels if (layer, pattern, k) in by]
@@ -373,10 +374,13 @@ def _dense_kernels(shape: ck.FCShape | ck.ConvShape) -> tuple[str, ...]:
 
 
 def _sparse_kernels(shape: ck.FCShape | ck.ConvShape) -> tuple[str, ...]:
-    """Sparse kernels run on ``shape`` (the direct ones on convolutions only)."""
+    """Sparse kernels run on ``shape`` (the direct ones on convolutions only; the skip kernels
+    never: the benchmark's exact weights have nothing to skip, the approximate layers of
+    ``sw/approx`` measure them)."""
+    exact = tuple(k for k in ck.SPARSE_KERNELS if k not in ck.SKIP_KERNELS)
     if shape.kind == "conv":
-        return ck.SPARSE_KERNELS
-    return tuple(k for k in ck.SPARSE_KERNELS if k not in ck.DIRECT_KERNELS)
+        return exact
+    return tuple(k for k in exact if k not in ck.DIRECT_KERNELS)
 
 
 def im2col_coverage(shape: ck.ConvShape, pattern: str) -> tuple[float, float]:

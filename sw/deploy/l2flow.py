@@ -69,6 +69,10 @@ def measure_by_geometry(case: LayerCase, kernel: str) -> int:
     return _GEOMETRY_CYCLES[key]
 
 
+#: The skipping kernels (variable-length weight records): not run by the L2 flow.
+_SKIP = (*harness.SKIP_KERNELS, *harness.DENSE_SKIP_KERNELS)
+
+
 def _al(n: int, a: int = _ALIGN) -> int:
     return -(-n // a) * a
 
@@ -223,6 +227,9 @@ def generate_l2(graph: Graph, x: np.ndarray, *, policy: str = "fastest", dbuf: b
         layout larger than ``memmap.L2_SIZE``.
     """
     pol.check_policy(policy)
+    if policy == "skip" or policy in _SKIP:
+        raise ValueError(f"policy {policy!r}: the L2 flow tiles fixed-stride weight rows; the "
+                         f"skip kernels' records have variable length (use the DMEM flow)")
     if measure_fn is None:
         measure_fn = measure_by_geometry
     if not isinstance(graph, Graph) or not graph.quantized:
@@ -582,6 +589,8 @@ def _lower_mac_l2(g: Graph, n: Node, x: np.ndarray, policy: str,
         mcase = LayerCase(FCShape(kk, pc, mrows, name=f"{n.name}.probe"), case_pattern,
                           x[:mrows], wm[:pc], bias[:pc], p["rq"])
     kernel, measured = pol.choose(mcase, sparse, policy, measure_fn=measure_fn, log=log)
+    if kernel in _SKIP:  # "fastest" on weights with zero units: not a tiled format (yet)
+        kernel = min((k for k in measured if k not in _SKIP), key=lambda k: measured[k])
     if kernel in harness.SPARSE_KERNELS:
         assert pattern is not None
         img = nm_format.compress(wm, pattern)

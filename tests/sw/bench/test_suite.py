@@ -26,10 +26,13 @@ def tiny_quick(monkeypatch):
 
 def test_run_bench_rows_and_outputs(tmp_path, tiny_quick):
     res = bench.run_bench(quick=True, log=lambda m: None)
-    # conv: every kernel; FC: no direct (im2col-free) variant
-    n_fc = len(ck.SPARSE_KERNELS) - len(ck.DIRECT_KERNELS)
-    assert len(res.runs) == (4 + 2 * len(ck.SPARSE_KERNELS)) + (2 + 2 * n_fc)
-    assert len(res.rows) == 2 * len(ck.SPARSE_KERNELS) + 2 * n_fc
+    # conv: every exact kernel; FC: no direct (im2col-free) variant; skip kernels: none (the
+    # benchmark's exact weights have nothing to skip)
+    n_conv = len(ck.SPARSE_KERNELS) - len(ck.SKIP_KERNELS)
+    n_fc = n_conv - len(ck.DIRECT_KERNELS)
+    assert len(res.runs) == (4 + 2 * n_conv) + (2 + 2 * n_fc)
+    assert len(res.rows) == 2 * n_conv + 2 * n_fc
+    assert not {r.kernel for r in res.runs} & set(ck.SKIP_KERNELS)
     by = {(r["layer"], r["pattern"], r["kernel"]): r for r in res.rows}
     for layer in TINY:
         xdec16 = by[(layer, "1:16", "xdec")]
@@ -87,13 +90,13 @@ def test_headline_figures_compare_the_strongest_kernel_of_each_family(tiny_quick
     fig = bench.headline_figures(res)
     cyc = {(r.layer, r.pattern, r.kernel): r.kernel_cycles for r in res.runs}
     best_x = min(cyc[("fc-t", "1:16", k)] for k in ("xdec", "xdec4"))
-    best_s = min(cyc[("fc-t", "1:16", k)] for k in ck.SW_KERNELS)
+    best_s = min(cyc[("fc-t", "1:16", k)] for k in ck.SW_KERNELS if k not in ck.SKIP_KERNELS)
     dense = {k: cyc[("fc-t", "dense", k)] for k in ck.DENSE_KERNELS}
     cells = fig["cells"]
     assert cells[("fc", "xdec", "dense_4x2", "1:16")] == pytest.approx(dense["dense_4x2"] / best_x)
     assert cells[("fc", "sw", "dense", "1:16")] == pytest.approx(min(dense.values()) / best_s)
     assert ("fc", "xdec", "dense", "1:8") not in cells  # not run: no figure made up
-    ratios = [min(cyc[(la, p, k)] for k in ck.SW_KERNELS)
+    ratios = [min(cyc[(la, p, k)] for k in ck.SW_KERNELS if k not in ck.SKIP_KERNELS)
               / min(cyc[(la, p, k)] for k in ("xdec", "xdec4"))
               for la in TINY for p in ("1:4", "1:16")]
     assert fig["xdec_over_sw"]["max"] == pytest.approx(max(ratios))
