@@ -17,7 +17,7 @@ def test_net_full_size_in_dmem_is_refused(capsys, tmp_path):
 
 def test_net_bad_policy_is_a_usage_error(capsys, tmp_path):
     assert cli.main(["net", "--quick", "--policy", "fast", "--out", str(tmp_path)]) == 2
-    assert "policy must be 'fastest' or a kernel name" in capsys.readouterr().err
+    assert "policy must be 'fastest', 'skip' or a kernel name" in capsys.readouterr().err
 
 
 def test_net_quick_resnet_writes_json_and_markdown(capsys, tmp_path):

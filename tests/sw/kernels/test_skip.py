@@ -17,7 +17,9 @@ from xdecimate.sw.kernels import harness as ck
 from xdecimate.sw.model.nm_format import Pattern
 from xdecimate.sw.model.quant import choose_requant
 
-PATTERNS = ("1:4", "1:8", "1:16", "2:4", "2:8", "2:16")
+#: M = 4 (byte index units), M = 16 (halfword units) and N = 2: every path of the loops (the
+#: skip image is pattern-agnostic, tests/sw/model/test_nm_skip.py walks all six).
+PATTERNS = ("1:4", "1:16", "2:8")
 BODY = {"xdec_skip": 12, "xdec4_skip": 22, "sw4_skip": 28}
 RUN_COST = {"xdec_skip": 6, "xdec4_skip": 6, "sw4_skip": 5}
 
@@ -57,7 +59,7 @@ def test_skip_kernels_are_bit_exact(shape, pattern):
 
 @pytest.mark.parametrize(("kernel", "tokens"), [("xdec_skip", 2), ("xdec4_skip", 4),
                                                ("sw4_skip", 4)])
-@pytest.mark.parametrize("pattern", ["1:4", "1:16", "2:8"])
+@pytest.mark.parametrize("pattern", ["1:4", "2:16"])
 def test_a_skipped_group_costs_nothing_and_a_new_run_a_few_cycles(kernel, tokens, pattern):
     span = Pattern.parse(pattern).k_quantum
     rows = 5
