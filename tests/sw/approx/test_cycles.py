@@ -29,7 +29,7 @@ def test_table_measures_every_choice_with_the_skip_policy(table):
         table.layer(LAYER, Choice("1:16", 0.75))
 
 
-@pytest.mark.parametrize("skip", [0.25, 0.5])
+@pytest.mark.parametrize("skip", [0.5])
 def test_prediction_equals_the_whole_program_run(table, skip):
     """The layer's step in the network and its single-layer program differ by a cost that does
     not depend on the weights: the table predicts the whole program's cycles exactly (the
