@@ -38,7 +38,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -212,19 +211,3 @@ def check_prediction(table: CycleTable, config: dict[str, Choice], *,
     return {"predicted": predicted, "measured": measured, "diff": measured - predicted,
             "rel": (measured - predicted) / measured,
             "kernels": {n: kernels[n] for n in config}}
-
-
-def _main() -> None:  # pragma: no cover - manual timing aid
-    import json
-    import sys
-
-    arch, base = sys.argv[1], (None if sys.argv[2] == "dense" else sys.argv[2])
-    t = measure_table(arch, base)
-    Path("build/approx").mkdir(parents=True, exist_ok=True)
-    Path(f"build/approx/cycles-{arch}-{sys.argv[2]}.json").write_text(
-        json.dumps(t.to_json(), indent=1))
-    print(f"{arch} {sys.argv[2]}: total {t.total}, rest {t.rest}, {t.seconds:.0f} s")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _main()

@@ -209,7 +209,6 @@ def apply(graph: Graph, config: dict[str, Choice], sig: Significance) -> Graph:
             wm = skip_groups(wm, sig.groups(name, choice.pattern), span(choice.pattern),
                              choice.skip)
         node.params["w"] = wm.reshape(w.shape)
-        node.params.pop("image", None)  # golden.nm_image's cache of the old weights
         if choice.pattern is None:
             node.attrs.pop("pattern", None)
         else:

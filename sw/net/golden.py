@@ -26,14 +26,19 @@ __all__ = ["nm_image", "run", "run_output"]
 
 
 def nm_image(node: Node) -> NMImage:
-    """The compressed image of an N:M conv / linear node's (Cout, K) int8 weight matrix."""
+    """The compressed image of an N:M conv / linear node's (Cout, K) int8 weight matrix (cached
+    in the node while ``params["w"]`` is the same array: replace weights, never edit them in
+    place)."""
     if node.pattern is None:
         raise ValueError(f"node {node.name!r} ({node.op}) is dense: it has no N:M image")
-    img = node.params.get("image")
-    if img is None:
-        w = node.params["w"]
-        img = compress(w.reshape(w.shape[0], -1), node.pattern)
-        node.params["image"] = img
+    # cached with the weight array and pattern it was made from: a copy of the node whose
+    # weights were replaced (sw/approx re-prunes and zeroes them) makes its own image
+    w = node.params["w"]
+    cached = node.params.get("_golden_image")
+    if cached is not None and cached[0] is w and cached[1] == node.pattern:
+        return cached[2]
+    img = compress(w.reshape(w.shape[0], -1), node.pattern)
+    node.params["_golden_image"] = (w, node.pattern, img)
     return img
 
 

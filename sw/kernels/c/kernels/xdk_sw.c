@@ -384,18 +384,21 @@ XDK_SW4_FN(2, 4)
 XDK_SW4_FN(2, 8)
 XDK_SW4_FN(2, 16)
 
-void xdk_block_sw4(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,
-                   const uint8_t *xd, int32_t *acc) {
-    switch (L->n * 32u + L->m) {
-    case 32 + 4: xdk_block_sw4_1_4(L, xa, xb, xc, xd, acc); break;
-    case 32 + 8: xdk_block_sw4_1_8(L, xa, xb, xc, xd, acc); break;
-    case 32 + 16: xdk_block_sw4_1_16(L, xa, xb, xc, xd, acc); break;
-    case 64 + 4: xdk_block_sw4_2_4(L, xa, xb, xc, xd, acc); break;
-    case 64 + 8: xdk_block_sw4_2_8(L, xa, xb, xc, xd, acc); break;
-    case 64 + 16: xdk_block_sw4_2_16(L, xa, xb, xc, xd, acc); break;
-    default: hal_exit(3);
+/* The pattern dispatch of a quad block NAME (NAME_<N>_<M> per pattern). */
+#define XDK_SW4_DISPATCH(NAME)                                                                \
+    void NAME(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb, const uint8_t *xc,   \
+              const uint8_t *xd, int32_t *acc) {                                              \
+        switch (L->n * 32u + L->m) {                                                          \
+        case 32 + 4: NAME##_1_4(L, xa, xb, xc, xd, acc); break;                               \
+        case 32 + 8: NAME##_1_8(L, xa, xb, xc, xd, acc); break;                               \
+        case 32 + 16: NAME##_1_16(L, xa, xb, xc, xd, acc); break;                             \
+        case 64 + 4: NAME##_2_4(L, xa, xb, xc, xd, acc); break;                               \
+        case 64 + 8: NAME##_2_8(L, xa, xb, xc, xd, acc); break;                               \
+        case 64 + 16: NAME##_2_16(L, xa, xb, xc, xd, acc); break;                             \
+        default: hal_exit(3);                                                                 \
+        }                                                                                     \
     }
-}
+XDK_SW4_DISPATCH(xdk_block_sw4)
 
 /* ---- 1 x 4 with group skipping (sw4_skip) ----------------------------------------------------
  * The quad loop above on the skip image of sw/model/nm_skip.py (docs/kernels.md "Group
@@ -470,18 +473,7 @@ XDK_SW4_SKIP_FN(2, 4, 5)
 XDK_SW4_SKIP_FN(2, 8, 6)
 XDK_SW4_SKIP_FN(2, 16, 7)
 
-void xdk_block_sw4_skip(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
-                        const uint8_t *xc, const uint8_t *xd, int32_t *acc) {
-    switch (L->n * 32u + L->m) {
-    case 32 + 4: xdk_block_sw4_skip_1_4(L, xa, xb, xc, xd, acc); break;
-    case 32 + 8: xdk_block_sw4_skip_1_8(L, xa, xb, xc, xd, acc); break;
-    case 32 + 16: xdk_block_sw4_skip_1_16(L, xa, xb, xc, xd, acc); break;
-    case 64 + 4: xdk_block_sw4_skip_2_4(L, xa, xb, xc, xd, acc); break;
-    case 64 + 8: xdk_block_sw4_skip_2_8(L, xa, xb, xc, xd, acc); break;
-    case 64 + 16: xdk_block_sw4_skip_2_16(L, xa, xb, xc, xd, acc); break;
-    default: hal_exit(3);
-    }
-}
+XDK_SW4_DISPATCH(xdk_block_sw4_skip)
 
 /* One or two pixels: the quad block with the last pixel repeated (acc holds 4 * cout words). */
 void xdk_block_sw4_skip_pair(const xdk_layer *L, const uint8_t *xa, const uint8_t *xb,
